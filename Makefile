@@ -1,0 +1,99 @@
+# ursa build: plain GNU Make.
+#   make            library, tests, benchmarks, examples
+#   make test       build and run the whole test suite
+#   make demo       build and run the example (file copy)
+#   make SANITIZE=asan   (or tsan) builds into build-asan/ (build-tsan/)
+CC      ?= gcc
+OPT     ?= -O2 -g
+WARN    := -Wall -Wextra -Werror
+BASE_CFLAGS := -std=gnu11 $(WARN) -D_GNU_SOURCE -fno-strict-aliasing -pthread
+CFLAGS  ?= $(OPT)
+ALL_CFLAGS := $(BASE_CFLAGS) $(CFLAGS) -Iinclude -Isrc
+LDLIBS  := -pthread
+
+ifeq ($(SANITIZE),asan)
+  ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+  LDFLAGS += -fsanitize=address,undefined
+  B ?= build-asan
+else ifeq ($(SANITIZE),tsan)
+  ALL_CFLAGS += -fsanitize=thread -fno-omit-frame-pointer
+  LDFLAGS += -fsanitize=thread
+  B ?= build-tsan
+endif
+B ?= build
+
+SONAME   := libursa.so.1
+LIB_SRCS := $(sort $(wildcard src/engine/*.c src/lib/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
+LIB_PIC  := $(LIB_SRCS:%.c=$(B)/pic/%.o)
+
+TEST_SRCS  := $(sort $(wildcard tests/*.c))
+TEST_BINS  := $(TEST_SRCS:tests/%.c=$(B)/tests/%)
+# Programs written against Debian's liburing-dev headers (system includes),
+# linked against libursa: the drop-in compatibility check.
+COMPAT_SRCS := $(sort $(wildcard tests/compat/*.c))
+COMPAT_BINS := $(COMPAT_SRCS:tests/compat/%.c=$(B)/tests/compat-%)
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
+EX_SRCS    := $(sort $(wildcard examples/*.c))
+EX_BINS    := $(EX_SRCS:examples/%.c=$(B)/examples/%)
+TEST_HELPERS := $(wildcard tests/helpers/*.c)
+TEST_HELPER_OBJS := $(TEST_HELPERS:%.c=$(B)/obj/%.o)
+
+all: lib $(TEST_BINS) $(COMPAT_BINS) $(BENCH_BINS) $(EX_BINS)
+
+lib: $(B)/libursa.a $(B)/$(SONAME) $(B)/ursa.pc
+
+$(B)/obj/%.o: %.c $(wildcard include/*.h include/*/*.h include/*/*/*.h src/*/*.h tests/helpers/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(B)/pic/%.o: %.c $(wildcard include/*.h include/*/*.h include/*/*/*.h src/*/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fPIC -c -o $@ $<
+
+$(B)/libursa.a: $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/$(SONAME): $(LIB_PIC) src/lib/libursa.map
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=src/lib/libursa.map \
+		$(LDFLAGS) -o $@ $(LIB_PIC) $(LDLIBS)
+	ln -sf $(SONAME) $(B)/libursa.so
+
+$(B)/ursa.pc: ursa.pc.in
+	sed -e 's|@PREFIX@|$(PREFIX)|' $< > $@
+
+$(B)/tests/%: tests/%.c $(B)/libursa.a $(TEST_HELPER_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(TEST_HELPER_OBJS) $(LDFLAGS) $(B)/libursa.a $(LDLIBS)
+
+# Compiled against the system's <liburing.h>, linked with libursa.so only.
+$(B)/tests/compat-%: tests/compat/%.c $(B)/$(SONAME)
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS) -L$(B) -Wl,-rpath,'$$ORIGIN/..' -lursa $(LDLIBS)
+
+$(B)/bench/%: bench/%.c $(B)/libursa.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(B)/libursa.a $(LDLIBS)
+
+$(B)/examples/%: examples/%.c $(B)/libursa.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) $(B)/libursa.a $(LDLIBS)
+
+PREFIX ?= /usr/local
+
+test: all
+	B=$(B) ./tests/run.sh
+
+demo: all
+	./examples/demo.sh $(B)
+
+bench: all
+	./bench/run.sh $(B)
+
+clean:
+	rm -rf build build-asan build-tsan
+
+.PHONY: all lib test demo bench clean

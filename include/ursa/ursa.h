@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ursa: io_uring served from user space.
+ *
+ * The three engine entry points carry the contracts of the io_uring syscalls:
+ * same arguments, same return values, errno set on failure (-1 returned).
+ * The liburing-compatible API in <liburing.h> calls these; programs may too.
+ */
+#ifndef URSA_URSA_H
+#define URSA_URSA_H
+
+#include <stddef.h>
+#include <signal.h>
+#include <liburing/io_uring.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+int ursa_io_uring_setup(unsigned entries, struct io_uring_params *p);
+int ursa_io_uring_enter(unsigned fd, unsigned to_submit, unsigned min_complete,
+			unsigned flags, const void *arg, size_t argsz);
+int ursa_io_uring_register(unsigned fd, unsigned opcode, const void *arg,
+			   unsigned nr_args);
+
+/*
+ * Which io_uring serves rings created from now on.  URSA_BACKEND_URSA is the
+ * in-process engine; URSA_BACKEND_KERNEL passes the three calls to the
+ * kernel's io_uring (used by differential tests and by ursa-run's "auto").
+ * The initial choice comes from the environment variable URSA_BACKEND
+ * ("ursa", the default, or "kernel").  Enter and register calls on a ring go
+ * to whichever backend created it.
+ */
+enum ursa_backend {
+	URSA_BACKEND_URSA = 0,
+	URSA_BACKEND_KERNEL = 1,
+};
+void ursa_set_backend(enum ursa_backend backend);
+enum ursa_backend ursa_get_backend(void);
+
+/* Close fd; if it names an ursa ring, the ring is torn down first (its
+ * in-flight requests cancelled and waited for).  Use it where a program
+ * would close() a ring fd. */
+int ursa_close(int fd);
+
+/* True if fd names a ring served by the ursa engine in this process. */
+int ursa_is_ring_fd(int fd);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Readiness waits: a request on a pollable file that would block is parked
+ * on the ring's epoll set and re-issued when the file is ready.
+ */
+#ifndef URSA_POLL_H
+#define URSA_POLL_H
+
+#include "engine.h"
+
+#define URSA_POLL_IN	1u
+#define URSA_POLL_OUT	2u
+
+/* 0 if armed; -EPERM if the file cannot be polled (regular files): the
+ * caller hands the request to a worker instead. */
+int ursa_poll_arm(struct ursa_req *req, unsigned events);
+void ursa_poll_cancel_all(struct ursa_ring *ring);
+void ursa_poll_destroy(struct ursa_ring *ring);
+#endif

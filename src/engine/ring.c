@@ -1,0 +1,386 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Ring creation and teardown: parameter checks in the kernel's order, the
+ * ring memory (a memfd mapped at the kernel's mmap offsets, or memory the
+ * application provides with IORING_SETUP_NO_MMAP), and the release of
+ * everything a ring owns.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "iowq.h"
+#include "poll.h"
+#include "rsrc.h"
+#include "sqpoll.h"
+#include "executor.h"
+
+int ursa_ring_publish(struct ursa_ring *ring);
+void ursa_ring_unpublish(struct ursa_ring *ring);
+
+#define SETUP_FLAGS (IORING_SETUP_IOPOLL | IORING_SETUP_SQPOLL |	\
+	IORING_SETUP_SQ_AFF | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP |	\
+	IORING_SETUP_ATTACH_WQ | IORING_SETUP_R_DISABLED |		\
+	IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |		\
+	IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SQE128 |		\
+	IORING_SETUP_CQE32 | IORING_SETUP_SINGLE_ISSUER |		\
+	IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_NO_MMAP |		\
+	IORING_SETUP_REGISTERED_FD_ONLY | IORING_SETUP_NO_SQARRAY |	\
+	IORING_SETUP_HYBRID_IOPOLL | IORING_SETUP_CQE_MIXED |		\
+	IORING_SETUP_SQE_MIXED | IORING_SETUP_SQ_REWIND)
+
+/*
+ * What ursa honestly supports.  IOPOLL needs a driver with an iopoll hook
+ * (none yet), REGISTERED_FD_ONLY needs a ring without an fd (ours always has
+ * one) and SQ_REWIND is not built yet: those answer -EINVAL, as an older
+ * kernel would.
+ */
+#define URSA_SETUP_FLAGS (SETUP_FLAGS & ~(IORING_SETUP_IOPOLL |		\
+	IORING_SETUP_HYBRID_IOPOLL | IORING_SETUP_REGISTERED_FD_ONLY |	\
+	IORING_SETUP_SQ_REWIND))
+
+#define URSA_FEATURES (IORING_FEAT_NODROP | IORING_FEAT_SUBMIT_STABLE |	\
+	IORING_FEAT_RW_CUR_POS | IORING_FEAT_CUR_PERSONALITY |		\
+	IORING_FEAT_FAST_POLL | IORING_FEAT_SQPOLL_NONFIXED |		\
+	IORING_FEAT_EXT_ARG | IORING_FEAT_NATIVE_WORKERS |		\
+	IORING_FEAT_RSRC_TAGS | IORING_FEAT_CQE_SKIP |			\
+	IORING_FEAT_LINKED_FILE | IORING_FEAT_REG_REG_RING |		\
+	IORING_FEAT_MIN_TIMEOUT | IORING_FEAT_NO_IOWAIT)
+
+/*
+ * Ring header layout: the kernel's struct io_rings field order (sq head/tail,
+ * cq head/tail, masks, entries, dropped, sq flags, cq flags, overflow; CQEs
+ * from byte 64).  With mmap the SQ and CQ are separate memfd ranges and each
+ * uses the fields that belong to it; with NO_MMAP both live in the one region
+ * the application provides, exactly as the kernel lays it out there.
+ */
+enum {
+	OFF_SQ_HEAD = 0, OFF_SQ_TAIL = 4, OFF_CQ_HEAD = 8, OFF_CQ_TAIL = 12,
+	OFF_SQ_MASK = 16, OFF_CQ_MASK = 20, OFF_SQ_ENTRIES = 24,
+	OFF_CQ_ENTRIES = 28, OFF_SQ_DROPPED = 32, OFF_SQ_FLAGS = 36,
+	OFF_CQ_FLAGS = 40, OFF_CQ_OVERFLOW = 44, OFF_CQES = 64,
+	RINGS_HDR = 64,
+};
+
+static size_t page_round(size_t n)
+{
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+
+	return (n + ps - 1) & ~(ps - 1);
+}
+
+static unsigned roundup_pow2(unsigned n)
+{
+	unsigned r = 1;
+
+	while (r < n)
+		r <<= 1;
+	return r;
+}
+
+static int check_params(unsigned entries, struct io_uring_params *p,
+			unsigned *sq_entries, unsigned *cq_entries)
+{
+	unsigned flags = p->flags;
+	size_t i;
+
+	for (i = 0; i < sizeof(p->resv) / sizeof(p->resv[0]); i++)
+		if (p->resv[i])
+			return -EINVAL;
+	if (flags & ~SETUP_FLAGS)
+		return -EINVAL;
+	if (flags & ~URSA_SETUP_FLAGS)
+		return -EINVAL;
+	if ((flags & IORING_SETUP_SQ_REWIND) && (flags & IORING_SETUP_SQPOLL))
+		return -EINVAL;
+	if ((flags & IORING_SETUP_CQE_MIXED) && (flags & IORING_SETUP_CQE32))
+		return -EINVAL;
+	if ((flags & IORING_SETUP_SQE_MIXED) && (flags & IORING_SETUP_SQE128))
+		return -EINVAL;
+	if ((flags & IORING_SETUP_SQPOLL) &&
+	    (flags & (IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG |
+		      IORING_SETUP_DEFER_TASKRUN)))
+		return -EINVAL;
+	if ((flags & IORING_SETUP_TASKRUN_FLAG) &&
+	    !(flags & (IORING_SETUP_COOP_TASKRUN | IORING_SETUP_DEFER_TASKRUN)))
+		return -EINVAL;
+	if ((flags & IORING_SETUP_DEFER_TASKRUN) &&
+	    !(flags & IORING_SETUP_SINGLE_ISSUER))
+		return -EINVAL;
+	if ((flags & IORING_SETUP_SQ_AFF) && !(flags & IORING_SETUP_SQPOLL))
+		return -EINVAL;
+
+	if (!entries)
+		return -EINVAL;
+	if (entries > URSA_MAX_ENTRIES) {
+		if (!(flags & IORING_SETUP_CLAMP))
+			return -EINVAL;
+		entries = URSA_MAX_ENTRIES;
+	}
+	*sq_entries = roundup_pow2(entries);
+	if (flags & IORING_SETUP_CQSIZE) {
+		unsigned cq = p->cq_entries;
+
+		if (!cq)
+			return -EINVAL;
+		if (cq > URSA_MAX_CQ_ENTRIES) {
+			if (!(flags & IORING_SETUP_CLAMP))
+				return -EINVAL;
+			cq = URSA_MAX_CQ_ENTRIES;
+		}
+		*cq_entries = roundup_pow2(cq);
+		if (*cq_entries < *sq_entries)
+			return -EINVAL;
+	} else {
+		*cq_entries = 2 * *sq_entries;
+	}
+	return 0;
+}
+
+static void set_ring_pointers(struct ursa_ring *ring, unsigned char *sq,
+			      unsigned char *cq, size_t sq_array_off)
+{
+	ring->sq_head = (_Atomic unsigned *)(sq + OFF_SQ_HEAD);
+	ring->sq_tail = (_Atomic unsigned *)(sq + OFF_SQ_TAIL);
+	ring->sq_flags = (_Atomic unsigned *)(sq + OFF_SQ_FLAGS);
+	ring->sq_dropped = (unsigned *)(sq + OFF_SQ_DROPPED);
+	ring->sq_array = (ring->setup_flags & IORING_SETUP_NO_SQARRAY) ?
+			 NULL : (unsigned *)(sq + sq_array_off);
+	ring->cq_head = (_Atomic unsigned *)(cq + OFF_CQ_HEAD);
+	ring->cq_tail = (_Atomic unsigned *)(cq + OFF_CQ_TAIL);
+	ring->cq_flags = (_Atomic unsigned *)(cq + OFF_CQ_FLAGS);
+	ring->cq_overflow = (unsigned *)(cq + OFF_CQ_OVERFLOW);
+	ring->cqes = cq + OFF_CQES;
+
+	*(unsigned *)(sq + OFF_SQ_MASK) = ring->sq_mask;
+	*(unsigned *)(sq + OFF_SQ_ENTRIES) = ring->sq_entries;
+	*(unsigned *)(cq + OFF_CQ_MASK) = ring->cq_mask;
+	*(unsigned *)(cq + OFF_CQ_ENTRIES) = ring->cq_entries;
+}
+
+static void fill_offsets(struct ursa_ring *ring, struct io_uring_params *p,
+			 size_t sq_array_off)
+{
+	memset(&p->sq_off, 0, sizeof(p->sq_off) - sizeof(p->sq_off.user_addr));
+	p->sq_off.head = OFF_SQ_HEAD;
+	p->sq_off.tail = OFF_SQ_TAIL;
+	p->sq_off.ring_mask = OFF_SQ_MASK;
+	p->sq_off.ring_entries = OFF_SQ_ENTRIES;
+	p->sq_off.flags = OFF_SQ_FLAGS;
+	p->sq_off.dropped = OFF_SQ_DROPPED;
+	if (!(ring->setup_flags & IORING_SETUP_NO_SQARRAY))
+		p->sq_off.array = (unsigned)sq_array_off;
+
+	memset(&p->cq_off, 0, sizeof(p->cq_off) - sizeof(p->cq_off.user_addr));
+	p->cq_off.head = OFF_CQ_HEAD;
+	p->cq_off.tail = OFF_CQ_TAIL;
+	p->cq_off.ring_mask = OFF_CQ_MASK;
+	p->cq_off.ring_entries = OFF_CQ_ENTRIES;
+	p->cq_off.overflow = OFF_CQ_OVERFLOW;
+	p->cq_off.cqes = OFF_CQES;
+	p->cq_off.flags = OFF_CQ_FLAGS;
+}
+
+/* Memory: a memfd with the SQ ring at IORING_OFF_SQ_RING, the CQ ring at
+ * IORING_OFF_CQ_RING and the SQEs at IORING_OFF_SQES, so the application's
+ * mmap() calls find what the kernel would give them. */
+static int ring_map_memfd(struct ursa_ring *ring, size_t sq_sz, size_t cq_sz,
+			  size_t sqe_sz)
+{
+	off_t size = (off_t)(IORING_OFF_SQES + page_round(sqe_sz));
+	void *m;
+
+	ring->fd = memfd_create("[io_uring]", MFD_CLOEXEC);
+	if (ring->fd < 0)
+		return -errno;
+	if (ftruncate(ring->fd, size) < 0)
+		return -errno;
+	ring->sq_map_sz = page_round(sq_sz);
+	ring->cq_map_sz = page_round(cq_sz);
+	ring->sqe_map_sz = page_round(sqe_sz);
+	m = mmap(NULL, ring->sq_map_sz, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 ring->fd, IORING_OFF_SQ_RING);
+	if (m == MAP_FAILED)
+		return -errno;
+	ring->sq_map = m;
+	m = mmap(NULL, ring->cq_map_sz, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 ring->fd, IORING_OFF_CQ_RING);
+	if (m == MAP_FAILED)
+		return -errno;
+	ring->cq_map = m;
+	m = mmap(NULL, ring->sqe_map_sz, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 ring->fd, IORING_OFF_SQES);
+	if (m == MAP_FAILED)
+		return -errno;
+	ring->sqe_map = m;
+	return 0;
+}
+
+static void ring_free(struct ursa_ring *ring)
+{
+	if (ring->sq_map)
+		munmap(ring->sq_map, ring->sq_map_sz);
+	if (ring->cq_map)
+		munmap(ring->cq_map, ring->cq_map_sz);
+	if (ring->sqe_map)
+		munmap(ring->sqe_map, ring->sqe_map_sz);
+	if (ring->fd >= 0)
+		close(ring->fd);
+	pthread_mutex_destroy(&ring->uring_lock);
+	pthread_mutex_destroy(&ring->completion_lock);
+	pthread_mutex_destroy(&ring->defer_lock);
+	free(ring);
+}
+
+int ursa_ring_setup(unsigned entries, struct io_uring_params *p)
+{
+	unsigned sq_entries, cq_entries, cqe_size, sqe_size;
+	size_t sq_array_off, cq_sz, sq_sz, sqe_sz;
+	struct ursa_ring *ring;
+	int ret;
+
+	if (!p)
+		return -EFAULT;
+	ret = check_params(entries, p, &sq_entries, &cq_entries);
+	if (ret)
+		return ret;
+
+	if (p->flags & IORING_SETUP_ATTACH_WQ) {
+		/* Sharing a worker pool needs a ring to share it with. */
+		if (!ursa_ring_lookup((int)p->wq_fd))
+			return fcntl((int)p->wq_fd, F_GETFD) < 0 ? -ENXIO : -EINVAL;
+	}
+
+	ring = calloc(1, sizeof(*ring));
+	if (!ring)
+		return -ENOMEM;
+	ring->fd = -1;
+	ring->evfd = -1;
+	ring->wait_evfd = -1;
+	ring->setup_flags = p->flags;
+	ring->sq_entries = sq_entries;
+	ring->sq_mask = sq_entries - 1;
+	ring->cq_entries = cq_entries;
+	ring->cq_mask = cq_entries - 1;
+	ring->compat_big_sqe = p->flags & IORING_SETUP_SQE128;
+	ring->cqe32 = p->flags & IORING_SETUP_CQE32;
+	ring->cqe_mixed = p->flags & IORING_SETUP_CQE_MIXED;
+	ring->sqe_mixed = p->flags & IORING_SETUP_SQE_MIXED;
+	ring->enabled = !(p->flags & IORING_SETUP_R_DISABLED);
+	ring->features = URSA_FEATURES;
+	ring->ocq_tail = &ring->ocq_head;
+	ring->defer_tail = &ring->defer_head;
+	pthread_mutex_init(&ring->uring_lock, NULL);
+	pthread_mutex_init(&ring->completion_lock, NULL);
+	pthread_mutex_init(&ring->defer_lock, NULL);
+	if ((p->flags & IORING_SETUP_SINGLE_ISSUER) &&
+	    !(p->flags & IORING_SETUP_R_DISABLED))
+		ring->submitter_tid = ursa_gettid();
+	ring->exec = ursa_executor_default();
+
+	cqe_size = ring->cqe32 ? 32 : 16;
+	sqe_size = ring->compat_big_sqe ? 128 : 64;
+	sqe_sz = (size_t)sqe_size * sq_entries;
+	cq_sz = RINGS_HDR + (size_t)cqe_size * cq_entries;
+
+	if (p->flags & IORING_SETUP_NO_MMAP) {
+		/* One region for both rings, as the kernel lays it out: header,
+		 * CQEs, then the SQ array, cacheline aligned. */
+		unsigned char *rings = (unsigned char *)(uintptr_t)p->cq_off.user_addr;
+		unsigned char *sqes = (unsigned char *)(uintptr_t)p->sq_off.user_addr;
+
+		sq_array_off = (cq_sz + URSA_CACHELINE - 1) & ~(size_t)(URSA_CACHELINE - 1);
+		if (!rings || !sqes || ((uintptr_t)rings & (URSA_CACHELINE - 1)) ||
+		    ((uintptr_t)sqes & 63)) {
+			ret = -EFAULT;
+			goto fail;
+		}
+		ring->mem = URSA_MEM_USER;
+		ring->fd = memfd_create("[io_uring]", MFD_CLOEXEC);
+		if (ring->fd < 0) {
+			ret = -errno;
+			goto fail;
+		}
+		memset(rings, 0, RINGS_HDR);
+		set_ring_pointers(ring, rings, rings, sq_array_off);
+		ring->sqes = sqes;
+	} else {
+		sq_array_off = RINGS_HDR;
+		sq_sz = sq_array_off + sizeof(unsigned) * sq_entries;
+		ring->mem = URSA_MEM_MMAP;
+		ret = ring_map_memfd(ring, sq_sz, cq_sz, sqe_sz);
+		if (ret)
+			goto fail;
+		set_ring_pointers(ring, ring->sq_map, ring->cq_map, sq_array_off);
+		ring->sqes = ring->sqe_map;
+	}
+
+	ret = ursa_rsrc_init(ring);
+	if (ret)
+		goto fail;
+	ret = ursa_iowq_create(ring, (p->flags & IORING_SETUP_ATTACH_WQ) ?
+			       ursa_ring_lookup((int)p->wq_fd) : NULL);
+	if (ret)
+		goto fail_rsrc;
+	if (p->flags & IORING_SETUP_SQPOLL) {
+		ring->sq_thread_idle_ms = p->sq_thread_idle ? p->sq_thread_idle : 1000;
+		ret = ursa_sqpoll_create(ring, p);
+		if (ret)
+			goto fail_iowq;
+	}
+
+	p->sq_entries = sq_entries;
+	p->cq_entries = cq_entries;
+	p->features = ring->features;
+	fill_offsets(ring, p, sq_array_off);
+	ret = ursa_ring_publish(ring);
+	if (ret)
+		goto fail_sqpoll;
+	return ring->fd;
+
+fail_sqpoll:
+	if (ring->sqpoll)
+		ursa_sqpoll_destroy(ring);
+fail_iowq:
+	ursa_iowq_destroy(ring);
+fail_rsrc:
+	ursa_rsrc_exit(ring);
+fail:
+	ring_free(ring);
+	return ret;
+}
+
+/*
+ * Teardown order: stop new submissions (SQPOLL), cancel and drain every
+ * in-flight request (readiness waits, workers), then release resources, then
+ * memory.  Tag CQEs of resources released here go nowhere: the CQ dies too.
+ */
+void ursa_ring_destroy(struct ursa_ring *ring)
+{
+	ring->dying = true;
+	if (ring->sqpoll)
+		ursa_sqpoll_destroy(ring);
+	pthread_mutex_lock(&ring->uring_lock);
+	ursa_drain_defer_cancel(ring);
+	pthread_mutex_unlock(&ring->uring_lock);
+	if (ring->reactor)
+		ursa_poll_cancel_all(ring);
+	ursa_iowq_destroy(ring);
+	if (ring->reactor)
+		ursa_poll_destroy(ring);
+	pthread_mutex_lock(&ring->uring_lock);
+	ursa_rsrc_exit(ring);
+	ursa_req_cache_free(ring);
+	pthread_mutex_unlock(&ring->uring_lock);
+	ursa_overflow_free(ring);
+	if (ring->evfd >= 0)
+		close(ring->evfd);
+	if (ring->wait_evfd >= 0)
+		close(ring->wait_evfd);
+	for (unsigned i = 0; i < 64; i++)
+		free(ring->personalities[i]);
+	ring_free(ring);
+}

@@ -1,0 +1,308 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * READ, WRITE, READV, WRITEV and their _FIXED forms.
+ *
+ * The first attempt adds RWF_NOWAIT, so a page-cached read or a pipe with
+ * data completes inline; "would block" goes to a readiness wait (pipes,
+ * sockets) or a worker (regular files), and a file that cannot do
+ * RWF_NOWAIT at all goes straight to a worker.  As in the kernel, a
+ * regular file's short nonblocking transfer is finished by a worker, and
+ * the result differing from the requested length fails a link.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "rw.h"
+#include "rsrc.h"
+
+#define UIO_MAXIOV_	1024
+#define MAX_RW_COUNT	(INT_MAX & ~4095L)
+
+struct rw_op {
+	uint64_t	addr;		/* buffer, or the application's iovec array */
+	int64_t		off;		/* position; -1: the file position */
+	uint64_t	total;		/* bytes requested */
+	uint64_t	done;		/* bytes moved so far */
+	struct iovec	*iov;		/* our copy of the iovecs (vectored) */
+	struct iovec	one;		/* the single segment otherwise */
+	uint32_t	nr_segs;
+	int32_t		rw_flags;
+	uint16_t	buf_index;
+	bool		write;
+	bool		vectored;
+	bool		fixed;
+	bool		stream;		/* position ignored (pipe, socket, tty) */
+	bool		type_known;
+};
+
+static int check_ioprio(uint16_t ioprio)
+{
+	unsigned cls = ioprio >> 13, level = ioprio & 0x1fff;
+
+	switch (cls) {
+	case 0:		/* IOPRIO_CLASS_NONE */
+		return 0;
+	case 1:		/* RT */
+	case 2:		/* BE */
+		return level >= 8 ? -EINVAL : 0;
+	case 3:		/* IDLE */
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int prep_rw_common(struct ursa_req *req, const struct io_uring_sqe *sqe,
+			  bool write, bool vectored, bool fixed)
+{
+	struct rw_op *rw = ursa_req_data(req, struct rw_op);
+	int ret;
+
+	memset(rw, 0, sizeof(*rw));
+	ret = check_ioprio(sqe->ioprio);
+	if (ret)
+		return ret;
+	req->ioprio = sqe->ioprio;
+	if (sqe->attr_type_mask)
+		return sqe->attr_type_mask == IORING_RW_ATTR_FLAG_PI ? -EOPNOTSUPP
+								     : -EINVAL;
+	rw->write = write;
+	rw->vectored = vectored;
+	rw->fixed = fixed;
+	rw->addr = sqe->addr;
+	rw->off = (int64_t)sqe->off;
+	rw->rw_flags = (int32_t)sqe->rw_flags;
+	rw->buf_index = sqe->buf_index;
+	if (rw->off < -1)
+		return -EINVAL;
+
+	if (!vectored) {
+		uint64_t len = sqe->len;
+
+		if (len > MAX_RW_COUNT)
+			len = MAX_RW_COUNT;
+		rw->one.iov_base = (void *)(uintptr_t)sqe->addr;
+		rw->one.iov_len = len;
+		rw->iov = &rw->one;
+		rw->nr_segs = 1;
+		rw->total = len;
+		return 0;
+	}
+
+	if (req->flags & IOSQE_BUFFER_SELECT) {
+		if (sqe->len != 1)
+			return -EINVAL;
+	}
+	if (sqe->len > UIO_MAXIOV_)
+		return -EINVAL;
+	rw->nr_segs = sqe->len;
+	if (rw->nr_segs <= 1) {
+		rw->iov = &rw->one;
+	} else {
+		rw->iov = malloc(sizeof(struct iovec) * rw->nr_segs);
+		if (!rw->iov)
+			return -ENOMEM;
+	}
+	/* Copied now: the application may reuse its iovec array as soon as
+	 * submit returns (IORING_FEAT_SUBMIT_STABLE). */
+	if (rw->nr_segs &&
+	    ursa_copy_from_user(rw->iov, (const void *)(uintptr_t)sqe->addr,
+				sizeof(struct iovec) * rw->nr_segs))
+		return -EFAULT;
+	for (uint32_t i = 0; i < rw->nr_segs; i++) {
+		if ((ssize_t)rw->iov[i].iov_len < 0)
+			return -EINVAL;
+		if (fixed && !rw->iov[i].iov_len)
+			return -EFAULT;
+		rw->total += rw->iov[i].iov_len;
+	}
+	if (rw->total > MAX_RW_COUNT) {
+		if (fixed)
+			return -EINVAL;
+		rw->total = MAX_RW_COUNT;
+	}
+	return 0;
+}
+
+int ursa_prep_read(struct ursa_req *req, const struct io_uring_sqe *sqe)
+{
+	return prep_rw_common(req, sqe, false, false, false);
+}
+
+int ursa_prep_write(struct ursa_req *req, const struct io_uring_sqe *sqe)
+{
+	return prep_rw_common(req, sqe, true, false, false);
+}
+
+int ursa_prep_readv(struct ursa_req *req, const struct io_uring_sqe *sqe)
+{
+	return prep_rw_common(req, sqe, false, true, false);
+}
+
+int ursa_prep_writev(struct ursa_req *req, const struct io_uring_sqe *sqe)
+{
+	return prep_rw_common(req, sqe, true, true, false);
+}
+
+int ursa_prep_read_fixed(struct ursa_req *req, const struct io_uring_sqe *sqe)
+{
+	return prep_rw_common(req, sqe, false, false, true);
+}
+
+int ursa_prep_write_fixed(struct ursa_req *req, const struct io_uring_sqe *sqe)
+{
+	return prep_rw_common(req, sqe, true, false, true);
+}
+
+int ursa_prep_readv_fixed(struct ursa_req *req, const struct io_uring_sqe *sqe)
+{
+	return prep_rw_common(req, sqe, false, true, true);
+}
+
+int ursa_prep_writev_fixed(struct ursa_req *req, const struct io_uring_sqe *sqe)
+{
+	return prep_rw_common(req, sqe, true, true, true);
+}
+
+void ursa_rw_cleanup(struct ursa_req *req)
+{
+	struct rw_op *rw = ursa_req_data(req, struct rw_op);
+
+	if (rw->iov && rw->iov != &rw->one)
+		free(rw->iov);
+	rw->iov = NULL;
+}
+
+/* Registered buffer: take a reference and check every segment lies in it. */
+static int import_fixed(struct ursa_req *req, struct rw_op *rw)
+{
+	uint32_t i;
+
+	if (!req->buf_node) {
+		req->buf_node = ursa_buf_get(req->ring, rw->buf_index);
+		if (!req->buf_node)
+			return -EFAULT;
+	}
+	for (i = 0; i < rw->nr_segs; i++) {
+		if (!rw->iov[i].iov_len && !rw->vectored)
+			continue;
+		if (ursa_buf_check_range(req->buf_node,
+					 (uint64_t)(uintptr_t)rw->iov[i].iov_base,
+					 rw->iov[i].iov_len))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/* Drop the first n bytes from the segment list (after a partial transfer). */
+static void iov_advance(struct rw_op *rw, uint64_t n)
+{
+	while (n && rw->nr_segs) {
+		if (n < rw->iov->iov_len) {
+			rw->iov->iov_base = (char *)rw->iov->iov_base + n;
+			rw->iov->iov_len -= n;
+			return;
+		}
+		n -= rw->iov->iov_len;
+		if (rw->iov == &rw->one || rw->nr_segs == 1) {
+			rw->iov->iov_len = 0;
+			return;
+		}
+		/* shift the array: keep rw->iov as the allocation's start */
+		memmove(rw->iov, rw->iov + 1, sizeof(struct iovec) * (rw->nr_segs - 1));
+		rw->nr_segs--;
+	}
+}
+
+static bool is_stream(struct ursa_req *req, struct rw_op *rw)
+{
+	struct stat st;
+
+	if (!rw->type_known) {
+		rw->type_known = true;
+		if (fstat(req->fd, &st) == 0 && !S_ISREG(st.st_mode) &&
+		    !S_ISBLK(st.st_mode))
+			rw->stream = true;
+	}
+	return rw->stream;
+}
+
+static int rw_finish(struct ursa_req *req, struct rw_op *rw)
+{
+	if (rw->done != rw->total)
+		ursa_req_set_fail(req);
+	return (int)rw->done;
+}
+
+static int rw_issue(struct ursa_req *req, unsigned issue_flags)
+{
+	struct rw_op *rw = ursa_req_data(req, struct rw_op);
+	bool nonblock = issue_flags & URSA_ISSUE_NONBLOCK;
+	int flags, ret;
+
+	if (rw->fixed) {
+		ret = import_fixed(req, rw);
+		if (ret)
+			return ret;
+	}
+	if (req->flags & IOSQE_BUFFER_SELECT)
+		return -ENOBUFS;	/* no provided buffer groups exist yet */
+	if ((rw->rw_flags & RWF_HIPRI) &&
+	    !(req->ring->setup_flags & IORING_SETUP_IOPOLL))
+		return -EINVAL;
+
+	flags = rw->rw_flags;
+	if (nonblock)
+		flags |= RWF_NOWAIT;
+	for (;;) {
+		off_t off = (rw->stream || rw->off == -1) ? -1 :
+			    (off_t)(rw->off + (int64_t)rw->done);
+		ssize_t n;
+
+		if (rw->write)
+			n = pwritev2(req->fd, rw->iov, (int)rw->nr_segs, off, flags);
+		else
+			n = preadv2(req->fd, rw->iov, (int)rw->nr_segs, off, flags);
+		if (n < 0) {
+			int e = errno;
+
+			if (e == ESPIPE && off != -1 && !rw->stream) {
+				rw->stream = rw->type_known = true;
+				continue;
+			}
+			if (nonblock && !(rw->rw_flags & RWF_NOWAIT)) {
+				if (e == EAGAIN)
+					return URSA_ISSUE_RETRY;
+				if (e == EOPNOTSUPP)
+					return URSA_ISSUE_PUNT;
+			}
+			if (e == EINTR && !(req->flags & REQ_F_CANCELED))
+				continue;
+			if (rw->done)
+				return rw_finish(req, rw);
+			return -e;
+		}
+		rw->done += (uint64_t)n;
+		if (!n || rw->done >= rw->total || is_stream(req, rw))
+			return rw_finish(req, rw);
+		/* A regular file moved less than asked and not at EOF: finish
+		 * the rest, blocking, on a worker (as the kernel's io-wq). */
+		iov_advance(rw, (uint64_t)n);
+		if (nonblock && !(rw->rw_flags & RWF_NOWAIT))
+			return URSA_ISSUE_PUNT;
+	}
+}
+
+int ursa_read(struct ursa_req *req, unsigned issue_flags)
+{
+	return rw_issue(req, issue_flags);
+}
+
+int ursa_write(struct ursa_req *req, unsigned issue_flags)
+{
+	return rw_issue(req, issue_flags);
+}

@@ -1,0 +1,238 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The three entry points with the syscalls' contracts, the table that maps a
+ * ring fd to its engine ring, and the choice of backend (engine or kernel).
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <ursa/ursa.h>
+#include "engine.h"
+
+/* --------------------------------------------------------------- ring table */
+
+/*
+ * fd -> ring, two levels of 1024 so lookups are two loads and never need a
+ * lock.  Chunks are allocated once and never freed; slots are written under
+ * table_lock and read with acquire loads.
+ */
+#define CHUNK_SHIFT	10
+#define CHUNK_SIZE	(1u << CHUNK_SHIFT)
+#define NR_CHUNKS	1024u
+static _Atomic(struct ursa_ring *) *ring_chunks[NR_CHUNKS];
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+
+struct ursa_ring *ursa_ring_lookup(int fd)
+{
+	_Atomic(struct ursa_ring *) *chunk;
+
+	if (fd < 0 || (unsigned)fd >= NR_CHUNKS * CHUNK_SIZE)
+		return NULL;
+	chunk = __atomic_load_n(&ring_chunks[fd >> CHUNK_SHIFT], __ATOMIC_ACQUIRE);
+	if (!chunk)
+		return NULL;
+	return atomic_load_explicit(&chunk[fd & (CHUNK_SIZE - 1)],
+				    memory_order_acquire);
+}
+
+/* Returns the ring that held this slot before (a stale one whose fd the
+ * application closed behind our back), for the caller to destroy. */
+static struct ursa_ring *ring_table_set(int fd, struct ursa_ring *ring)
+{
+	_Atomic(struct ursa_ring *) *chunk;
+	struct ursa_ring *old;
+
+	if (fd < 0 || (unsigned)fd >= NR_CHUNKS * CHUNK_SIZE)
+		return NULL;
+	pthread_mutex_lock(&table_lock);
+	chunk = ring_chunks[fd >> CHUNK_SHIFT];
+	if (!chunk) {
+		chunk = calloc(CHUNK_SIZE, sizeof(*chunk));
+		if (!chunk) {
+			pthread_mutex_unlock(&table_lock);
+			return NULL;
+		}
+		__atomic_store_n(&ring_chunks[fd >> CHUNK_SHIFT], chunk,
+				 __ATOMIC_RELEASE);
+	}
+	old = atomic_exchange(&chunk[fd & (CHUNK_SIZE - 1)], ring);
+	pthread_mutex_unlock(&table_lock);
+	return old;
+}
+
+int ursa_ring_publish(struct ursa_ring *ring);
+int ursa_ring_publish(struct ursa_ring *ring)
+{
+	struct ursa_ring *stale = ring_table_set(ring->fd, ring);
+
+	if (stale && stale != ring) {
+		/* The fd number was reused by the kernel: the old ring's fd
+		 * was closed without ursa_close().  Its memory is ours to
+		 * release now. */
+		stale->fd = -1;
+		ursa_ring_destroy(stale);
+	}
+	return ursa_ring_lookup(ring->fd) == ring ? 0 : -ENOMEM;
+}
+
+void ursa_ring_unpublish(struct ursa_ring *ring);
+void ursa_ring_unpublish(struct ursa_ring *ring)
+{
+	_Atomic(struct ursa_ring *) *chunk;
+	struct ursa_ring *expected = ring;
+
+	if (ring->fd < 0 || (unsigned)ring->fd >= NR_CHUNKS * CHUNK_SIZE)
+		return;
+	pthread_mutex_lock(&table_lock);
+	chunk = ring_chunks[ring->fd >> CHUNK_SHIFT];
+	if (chunk)
+		atomic_compare_exchange_strong(&chunk[ring->fd & (CHUNK_SIZE - 1)],
+					       &expected, NULL);
+	pthread_mutex_unlock(&table_lock);
+}
+
+int ursa_is_ring_fd(int fd)
+{
+	return ursa_ring_lookup(fd) != NULL;
+}
+
+/* ------------------------------------------------------------------ backend */
+
+static _Atomic int backend = -1;
+
+static enum ursa_backend backend_from_env(void)
+{
+	const char *e = getenv("URSA_BACKEND");
+
+	if (e && !strcmp(e, "kernel"))
+		return URSA_BACKEND_KERNEL;
+	return URSA_BACKEND_URSA;
+}
+
+enum ursa_backend ursa_get_backend(void)
+{
+	int b = atomic_load_explicit(&backend, memory_order_relaxed);
+
+	if (b < 0) {
+		b = backend_from_env();
+		atomic_store(&backend, b);
+	}
+	return (enum ursa_backend)b;
+}
+
+void ursa_set_backend(enum ursa_backend b)
+{
+	atomic_store(&backend, (int)b);
+}
+
+pid_t ursa_gettid(void)
+{
+	static __thread pid_t tid;
+
+	if (unlikely(!tid))
+		tid = (pid_t)syscall(SYS_gettid);
+	return tid;
+}
+
+static inline int ret_errno(int ret)
+{
+	if (ret < 0) {
+		errno = -ret;
+		return -1;
+	}
+	return ret;
+}
+
+/* Error for an fd that is not an ursa ring: EBADF if it is not open at all,
+ * EOPNOTSUPP if it is some other file (the kernel's answers). */
+static int not_a_ring(int fd)
+{
+	if (fd < 0 || fcntl(fd, F_GETFD) < 0)
+		return -EBADF;
+	return -EOPNOTSUPP;
+}
+
+/* ------------------------------------------------------------- entry points */
+
+int ursa_io_uring_setup(unsigned entries, struct io_uring_params *p)
+{
+	if (ursa_get_backend() == URSA_BACKEND_KERNEL)
+		return (int)syscall(__NR_io_uring_setup, entries, p);
+	return ret_errno(ursa_ring_setup(entries, p));
+}
+
+/*
+ * An fd that is not one of our rings may be a kernel ring (created with the
+ * kernel backend, or by code that called the syscall itself): hand the call
+ * to the kernel.  Where the kernel refuses io_uring, answer as it would for
+ * a file that is not a ring.
+ */
+static bool kernel_refused(long ret)
+{
+	return ret < 0 && (errno == ENOSYS || errno == EPERM);
+}
+
+int ursa_io_uring_enter(unsigned fd, unsigned to_submit, unsigned min_complete,
+			unsigned flags, const void *arg, size_t argsz)
+{
+	struct ursa_ring *ring;
+	long ret;
+
+	if (flags & IORING_ENTER_REGISTERED_RING)
+		ring = ursa_registered_ring(fd);
+	else
+		ring = ursa_ring_lookup((int)fd);
+	if (likely(ring))
+		return ret_errno(ursa_ring_enter(ring, to_submit, min_complete,
+						 flags, arg, argsz));
+	ret = syscall(__NR_io_uring_enter, fd, to_submit, min_complete, flags,
+		      arg, argsz);
+	if (!kernel_refused(ret))
+		return (int)ret;
+	if (flags & IORING_ENTER_REGISTERED_RING)
+		return ret_errno(-EINVAL);
+	return ret_errno(not_a_ring((int)fd));
+}
+
+int ursa_io_uring_register(unsigned fd, unsigned opcode, const void *arg,
+			   unsigned nr_args)
+{
+	unsigned op = opcode & ~IORING_REGISTER_USE_REGISTERED_RING;
+	bool registered = opcode & IORING_REGISTER_USE_REGISTERED_RING;
+	struct ursa_ring *ring;
+	long ret;
+
+	if ((int)fd == -1 && !registered) {
+		if (ursa_get_backend() == URSA_BACKEND_KERNEL)
+			return (int)syscall(__NR_io_uring_register, fd, opcode,
+					    arg, nr_args);
+		return ret_errno(ursa_register_blind(op, (void *)arg, nr_args));
+	}
+	ring = registered ? ursa_registered_ring(fd) : ursa_ring_lookup((int)fd);
+	if (likely(ring))
+		return ret_errno(ursa_ring_register(ring, op, (void *)arg,
+						    nr_args));
+	ret = syscall(__NR_io_uring_register, fd, opcode, arg, nr_args);
+	if (!kernel_refused(ret))
+		return (int)ret;
+	if (registered)
+		return ret_errno(-EINVAL);
+	return ret_errno(not_a_ring((int)fd));
+}
+
+/* Close a ring fd (or any fd): an ursa ring is torn down first. */
+int ursa_close(int fd)
+{
+	struct ursa_ring *ring = ursa_ring_lookup(fd);
+
+	if (ring) {
+		ursa_ring_unpublish(ring);
+		ursa_ring_destroy(ring);	/* closes the memfd */
+		return 0;
+	}
+	return close(fd);
+}
