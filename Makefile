@@ -85,7 +85,7 @@ $(B)/examples/%: examples/%.c $(B)/libursa.a
 PREFIX ?= /usr/local
 
 test: all
-	B=$(B) ./tests/run.sh
+	B=$(B) ./tests/run.sh $(TESTS)
 
 demo: all
 	./examples/demo.sh $(B)

@@ -10,7 +10,7 @@
 struct advise_op {
 	uint64_t	addr;	/* madvise */
 	uint64_t	off;	/* fadvise */
-	uint32_t	len;
+	uint64_t	len;
 	int32_t		advice;
 };
 
@@ -18,10 +18,11 @@ int ursa_fadvise_prep(struct ursa_req *req, const struct io_uring_sqe *sqe)
 {
 	struct advise_op *a = ursa_req_data(req, struct advise_op);
 
-	if (sqe->buf_index || sqe->addr || sqe->splice_fd_in)
+	if (sqe->buf_index || sqe->splice_fd_in)
 		return -EINVAL;
 	a->off = sqe->off;
-	a->len = sqe->len;
+	/* 64-bit length in addr (io_uring_prep_fadvise64); else the u32 len. */
+	a->len = sqe->addr ? sqe->addr : sqe->len;
 	a->advice = (int32_t)sqe->fadvise_advice;
 	return 0;
 }
@@ -53,10 +54,11 @@ int ursa_madvise_prep(struct ursa_req *req, const struct io_uring_sqe *sqe)
 {
 	struct advise_op *a = ursa_req_data(req, struct advise_op);
 
-	if (sqe->buf_index || sqe->off || sqe->splice_fd_in)
+	if (sqe->buf_index || sqe->splice_fd_in)
 		return -EINVAL;
 	a->addr = sqe->addr;
-	a->len = sqe->len;
+	/* 64-bit length in off (io_uring_prep_madvise64); else the u32 len. */
+	a->len = sqe->off ? sqe->off : sqe->len;
 	a->advice = (int32_t)sqe->fadvise_advice;
 	return 0;
 }

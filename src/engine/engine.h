@@ -167,7 +167,8 @@ struct ursa_personality {
 };
 
 struct ursa_ring {
-	int			fd;		/* the memfd naming the ring */
+	int			fd;		/* the memfd naming the ring, or -1 once closed */
+	_Atomic int		refs;		/* the fd, plus each registered-ring slot */
 	unsigned		setup_flags;
 	unsigned		features;
 	bool			enabled;	/* false until ENABLE_RINGS with R_DISABLED */
@@ -275,6 +276,8 @@ struct ursa_ring {
 struct ursa_ring *ursa_ring_lookup(int fd);
 int ursa_ring_setup(unsigned entries, struct io_uring_params *p);
 void ursa_ring_destroy(struct ursa_ring *ring);
+void ursa_ring_get(struct ursa_ring *ring);
+void ursa_ring_put(struct ursa_ring *ring);
 int ursa_ring_enter(struct ursa_ring *ring, unsigned to_submit,
 		    unsigned min_complete, unsigned flags, const void *arg,
 		    size_t argsz);

@@ -21,23 +21,48 @@
 /* Per thread, as the kernel's per-task table: 16 slots shared by all rings.
  * A slot names the ring and its fd, so a slot whose ring has gone is seen
  * as empty rather than followed. */
-static __thread struct {
-	struct ursa_ring *ring;
-	int fd;
-} tls_ring_fds[URSA_MAX_RING_FDS];
+/* Each slot holds a reference on its ring, so a ring stays alive while a
+ * slot names it even after its fd is closed (io_uring_close_ring_fd).  A
+ * thread's slots are released when it exits. */
+static __thread struct ursa_ring *tls_ring_fds[URSA_MAX_RING_FDS];
+static pthread_key_t ring_fds_key;
+static pthread_once_t ring_fds_once = PTHREAD_ONCE_INIT;
+
+static void ring_fds_release(void *arg)
+{
+	(void)arg;
+	for (unsigned i = 0; i < URSA_MAX_RING_FDS; i++) {
+		if (tls_ring_fds[i]) {
+			ursa_ring_put(tls_ring_fds[i]);
+			tls_ring_fds[i] = NULL;
+		}
+	}
+}
+
+static void ring_fds_key_init(void)
+{
+	pthread_key_create(&ring_fds_key, ring_fds_release);
+}
 
 struct ursa_ring *ursa_registered_ring(unsigned index)
 {
-	struct ursa_ring *ring;
-
 	if (index >= URSA_MAX_RING_FDS)
 		return NULL;
-	ring = tls_ring_fds[index].ring;
-	if (ring && ursa_ring_lookup(tls_ring_fds[index].fd) != ring) {
-		tls_ring_fds[index].ring = NULL;
-		return NULL;
+	return tls_ring_fds[index];
+}
+
+static void ring_slot_set(unsigned slot, struct ursa_ring *ring)
+{
+	struct ursa_ring *old = tls_ring_fds[slot];
+
+	if (ring) {
+		pthread_once(&ring_fds_once, ring_fds_key_init);
+		pthread_setspecific(ring_fds_key, (void *)1);
+		ursa_ring_get(ring);
 	}
-	return ring;
+	tls_ring_fds[slot] = ring;
+	if (old)
+		ursa_ring_put(old);
 }
 
 int ursa_register_ring_fds(struct ursa_ring *ring, void *arg, unsigned nr)
@@ -85,11 +110,10 @@ int ursa_register_ring_fds(struct ursa_ring *ring, void *arg, unsigned nr)
 			ret = fcntl((int)up.data, F_GETFD) < 0 ? -EBADF : -EOPNOTSUPP;
 			break;
 		}
-		tls_ring_fds[slot].ring = target;
-		tls_ring_fds[slot].fd = (int)up.data;
+		ring_slot_set(slot, target);
 		up.offset = slot;
 		if (ursa_copy_to_user(&uarg[i], &up, sizeof(up))) {
-			tls_ring_fds[slot].ring = NULL;
+			ring_slot_set(slot, NULL);
 			ret = -EFAULT;
 			break;
 		}
@@ -114,7 +138,7 @@ int ursa_unregister_ring_fds(void *arg, unsigned nr)
 			ret = -EINVAL;
 			break;
 		}
-		tls_ring_fds[up.offset].ring = NULL;
+		ring_slot_set(up.offset, NULL);
 	}
 	return i ? (int)i : ret;
 }
@@ -460,6 +484,9 @@ int ursa_ring_register(struct ursa_ring *ring, unsigned opcode, void *arg,
 
 	if (opcode >= IORING_REGISTER_LAST)
 		return -EINVAL;
+	/* Hold the ring across the call: unregistering its last ring-fd slot
+	 * must not end it while we hold its lock. */
+	ursa_ring_get(ring);
 	pthread_mutex_lock(&ring->uring_lock);
 	if (ring->submitter_tid && ring->submitter_tid != ursa_gettid()) {
 		ret = -EEXIST;
@@ -470,5 +497,6 @@ int ursa_ring_register(struct ursa_ring *ring, unsigned opcode, void *arg,
 		ret = do_register(ring, opcode, arg, nr_args);
 	}
 	pthread_mutex_unlock(&ring->uring_lock);
+	ursa_ring_put(ring);
 	return ret;
 }

@@ -258,6 +258,7 @@ int ursa_ring_setup(unsigned entries, struct io_uring_params *p)
 	if (!ring)
 		return -ENOMEM;
 	ring->fd = -1;
+	atomic_init(&ring->refs, 1);
 	ring->evfd = -1;
 	ring->wait_evfd = -1;
 	ring->setup_flags = p->flags;
@@ -351,6 +352,19 @@ fail_rsrc:
 fail:
 	ring_free(ring);
 	return ret;
+}
+
+void ursa_ring_get(struct ursa_ring *ring)
+{
+	atomic_fetch_add_explicit(&ring->refs, 1, memory_order_relaxed);
+}
+
+/* The last reference (the fd closed, no registered-ring slot left) ends
+ * the ring, as the kernel's file release does. */
+void ursa_ring_put(struct ursa_ring *ring)
+{
+	if (atomic_fetch_sub_explicit(&ring->refs, 1, memory_order_acq_rel) == 1)
+		ursa_ring_destroy(ring);
 }
 
 /*

@@ -434,9 +434,10 @@ static int init_req(struct ursa_ring *ring, struct ursa_req *req,
 	req->opcode = (uint8_t)opcode;
 	def = &ursa_opdefs[opcode];
 
-	if (unlikely(def->sqe128 && !ring->compat_big_sqe)) {
-		/* A 128-byte op on a 64-byte SQ needs SQE_MIXED and two
-		 * contiguous entries (it may not wrap). */
+	if (unlikely(def->sqe128)) {
+		/* The 128-byte ops exist for SQE_MIXED rings only (the kernel
+		 * refuses them even on SQE128 rings); there they take two
+		 * contiguous entries, which may not wrap. */
 		if (!ring->sqe_mixed || *left < 2 ||
 		    (ring->cached_sq_head & ring->sq_mask) == 0)
 			return -EINVAL;

@@ -74,7 +74,7 @@ int ursa_ring_publish(struct ursa_ring *ring)
 		 * was closed without ursa_close().  Its memory is ours to
 		 * release now. */
 		stale->fd = -1;
-		ursa_ring_destroy(stale);
+		ursa_ring_put(stale);
 	}
 	return ursa_ring_lookup(ring->fd) == ring ? 0 : -ENOMEM;
 }
@@ -230,9 +230,13 @@ int ursa_close(int fd)
 	struct ursa_ring *ring = ursa_ring_lookup(fd);
 
 	if (ring) {
+		int ret;
+
 		ursa_ring_unpublish(ring);
-		ursa_ring_destroy(ring);	/* closes the memfd */
-		return 0;
+		ret = close(ring->fd);
+		ring->fd = -1;
+		ursa_ring_put(ring);
+		return ret;
 	}
 	return close(fd);
 }
