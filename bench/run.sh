@@ -39,7 +39,7 @@ echo
 status=0
 ERR=$(mktemp "${TMPDIR:-/tmp}/ursa-bench.XXXXXX") || exit 1
 trap 'rm -f "$ERR"' EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' HUP INT PIPE TERM
 
 # run NAME TIMEOUT ARGS...: a hung backend must not hang the whole run.
 # Per-run progress lines ("  run i/n ...") go to stderr; they are shown only
@@ -47,11 +47,12 @@ trap 'exit 130' INT TERM
 run() {
 	name=$1 limit=$2
 	shift 2
-	timeout "$limit" "$B/bench/$name" "$@" 2>"$ERR"
-	rc=$?
 	if [ "$VERBOSE" = 1 ]; then
-		cat "$ERR"
+		timeout "$limit" "$B/bench/$name" "$@"
+		rc=$?
 	else
+		timeout "$limit" "$B/bench/$name" "$@" 2>"$ERR"
+		rc=$?
 		grep -v '^  run ' "$ERR"
 	fi
 	if [ "$rc" -eq 124 ]; then

@@ -48,7 +48,9 @@ static void overflow_add(struct ursa_ring *ring, uint64_t user_data,
 		return;
 	}
 	o->next = NULL;
-	write_cqe(&o->cqe, user_data, res, flags);
+	o->user_data = user_data;
+	o->res = res;
+	o->flags = flags;
 	o->has_big = big != NULL;
 	if (big) {
 		o->big[0] = big[0];
@@ -195,7 +197,7 @@ void ursa_flush_overflow(struct ursa_ring *ring)
 	pthread_mutex_lock(&ring->completion_lock);
 	old = ring->cached_cq_tail;
 	while ((o = ring->ocq_head)) {
-		if (!cq_fill(ring, o->cqe.user_data, o->cqe.res, o->cqe.flags,
+		if (!cq_fill(ring, o->user_data, o->res, o->flags,
 			     o->has_big ? o->big : NULL))
 			break;
 		ring->ocq_head = o->next;

@@ -29,6 +29,7 @@
 #define URSA_MAX_FIXED_FILES	(1u << 20)
 #define URSA_MAX_REG_BUFFERS	(1u << 14)
 #define URSA_MAX_RING_FDS	16u
+#define URSA_MEMFS_HINTS	64
 
 struct ursa_ring;
 struct ursa_req;
@@ -146,7 +147,9 @@ struct ursa_buf_table {
 /* An overflowed CQE waiting for room in the CQ (IORING_FEAT_NODROP). */
 struct ursa_ocqe {
 	struct ursa_ocqe	*next;
-	struct io_uring_cqe	cqe;
+	uint64_t		user_data;
+	int32_t			res;
+	uint32_t		flags;
 	uint64_t		big[2];
 	bool			has_big;
 };
@@ -269,6 +272,8 @@ struct ursa_ring {
 	const struct ursa_executor *exec;
 
 	unsigned		sq_thread_idle_ms;
+	/* fd + 1 of files seen to be memory-backed (rw.c), by fd % size */
+	int			memfs_hint[URSA_MEMFS_HINTS];
 };
 
 /* ------------------------------------------------------------- entry points */

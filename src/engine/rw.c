@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -218,6 +219,42 @@ static void iov_advance(struct rw_op *rw, uint64_t n)
 	}
 }
 
+/*
+ * A file system whose pages live in memory (tmpfs, ramfs, hugetlbfs) never
+ * waits for a device, but does not take RWF_NOWAIT: its reads and writes
+ * are safe to do inline, where the kernel's io_uring hands them to io-wq.
+ */
+static bool memory_backed(int fd)
+{
+	struct statfs sfs;
+
+	if (fstatfs(fd, &sfs) < 0)
+		return false;
+	switch ((unsigned long)sfs.f_type) {
+	case 0x01021994:	/* TMPFS_MAGIC */
+	case 0x858458f6:	/* RAMFS_MAGIC */
+	case 0x958458f6:	/* HUGETLBFS_MAGIC */
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Per-ring hint: this fd number was memory-backed last time we looked. */
+static bool memfs_hint_get(struct ursa_ring *ring, int fd)
+{
+	return fd >= 0 &&
+	       __atomic_load_n(&ring->memfs_hint[fd & (URSA_MEMFS_HINTS - 1)],
+			       __ATOMIC_RELAXED) == fd + 1;
+}
+
+static void memfs_hint_set(struct ursa_ring *ring, int fd)
+{
+	if (fd >= 0)
+		__atomic_store_n(&ring->memfs_hint[fd & (URSA_MEMFS_HINTS - 1)],
+				 fd + 1, __ATOMIC_RELAXED);
+}
+
 static bool is_stream(struct ursa_req *req, struct rw_op *rw)
 {
 	struct stat st;
@@ -277,8 +314,21 @@ static int rw_issue(struct ursa_req *req, unsigned issue_flags)
 			if (nonblock && !(rw->rw_flags & RWF_NOWAIT)) {
 				if (e == EAGAIN)
 					return URSA_ISSUE_RETRY;
-				if (e == EOPNOTSUPP)
-					return URSA_ISSUE_PUNT;
+				if (e == EOPNOTSUPP) {
+					/* The hint spares the fstatfs() next
+					 * time; it is consulted only after
+					 * the file refused RWF_NOWAIT, which
+					 * pipes, sockets and disk files never
+					 * do. */
+					if (!memfs_hint_get(req->ring, req->fd)) {
+						if (!memory_backed(req->fd))
+							return URSA_ISSUE_PUNT;
+						memfs_hint_set(req->ring, req->fd);
+					}
+					flags &= ~RWF_NOWAIT;
+					nonblock = false;
+					continue;
+				}
 			}
 			if (e == EINTR && !(req->flags & REQ_F_CANCELED))
 				continue;
