@@ -43,6 +43,17 @@ enum ursa_backend ursa_get_backend(void);
  * would close() a ring fd. */
 int ursa_close(int fd);
 
+/*
+ * Map part of a ring the way mmap(NULL, len, PROT_READ|PROT_WRITE,
+ * MAP_SHARED, fd, off) would, reusing the engine's own mapping of an ursa
+ * ring (NULL if fd is not an ursa ring or off/len do not fit: then call
+ * mmap).  Such memory is released with ursa_ring_munmap(), which returns 1
+ * if it took care of addr and 0 if the caller should munmap() it itself.
+ * <liburing.h> uses these; a program mapping rings itself need not.
+ */
+void *ursa_ring_mmap(int fd, unsigned long long off, size_t len);
+int ursa_ring_munmap(void *addr, size_t len);
+
 /* True if fd names a ring served by the ursa engine in this process. */
 int ursa_is_ring_fd(int fd);
 

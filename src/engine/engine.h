@@ -244,8 +244,8 @@ struct ursa_ring {
 	bool			drain_disabled;	/* CQE_SKIP_SUCCESS was used */
 	uint64_t		drain_end;	/* requests to finish before non-drain ones go */
 	uint64_t		submit_seq;		/* requests submitted */
-	_Atomic uint64_t	complete_seq;		/* requests finished */
-	_Atomic unsigned	inflight;		/* requests alive */
+	_Atomic uint64_t	complete_local;		/* finished on the submitter */
+	_Atomic uint64_t	complete_remote;	/* finished elsewhere */
 
 	/* Request allocation: a cache used under uring_lock, refilled from a
 	 * list that other threads free into under completion_lock. */

@@ -17,6 +17,7 @@
 #include "rsrc.h"
 #include "sqpoll.h"
 #include "executor.h"
+#include <ursa/ursa.h>
 
 int ursa_ring_publish(struct ursa_ring *ring);
 void ursa_ring_unpublish(struct ursa_ring *ring);
@@ -219,13 +220,118 @@ static int ring_map_memfd(struct ursa_ring *ring, size_t sq_sz, size_t cq_sz,
 	return 0;
 }
 
+/*
+ * Lending the engine's mappings to our liburing: when the application maps
+ * the ring through <liburing.h>, it gets the engine's own mapping instead of
+ * a second one.  One virtual address for both sides lets the CPU forward the
+ * application's SQE stores to the engine's loads (two aliases of one page
+ * cannot), and saves the mappings.  A lent mapping is unmapped by whichever
+ * lets go last: the ring's teardown or the application's munmap.
+ */
+struct lent_map {
+	struct lent_map		*next;
+	void			*addr;
+	size_t			len;
+	struct ursa_ring	*ring;		/* NULL once the ring is gone */
+	bool			app_done;	/* the application unmapped it */
+};
+static struct lent_map *lent_maps;
+static pthread_mutex_t lent_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void *ursa_ring_mmap(int fd, unsigned long long off, size_t len)
+{
+	struct ursa_ring *ring = ursa_ring_lookup(fd);
+	struct lent_map *lm;
+	void *addr = NULL;
+	size_t sz = 0;
+
+	if (!ring || ring->mem != URSA_MEM_MMAP)
+		return NULL;
+	if (off == IORING_OFF_SQ_RING) {
+		addr = ring->sq_map;
+		sz = ring->sq_map_sz;
+	} else if (off == IORING_OFF_CQ_RING) {
+		addr = ring->cq_map;
+		sz = ring->cq_map_sz;
+	} else if (off == IORING_OFF_SQES) {
+		addr = ring->sqe_map;
+		sz = ring->sqe_map_sz;
+	}
+	if (!addr || len > sz)
+		return NULL;
+	pthread_mutex_lock(&lent_lock);
+	for (lm = lent_maps; lm; lm = lm->next)
+		if (lm->addr == addr)
+			break;
+	if (!lm) {
+		lm = calloc(1, sizeof(*lm));
+		if (lm) {
+			lm->addr = addr;
+			lm->len = sz;
+			lm->ring = ring;
+			lm->next = lent_maps;
+			lent_maps = lm;
+		}
+	}
+	pthread_mutex_unlock(&lent_lock);
+	return lm ? addr : NULL;
+}
+
+int ursa_ring_munmap(void *addr, size_t len)
+{
+	struct lent_map **pp, *lm;
+	int handled = 0;
+
+	(void)len;
+	pthread_mutex_lock(&lent_lock);
+	for (pp = &lent_maps; (lm = *pp); pp = &lm->next) {
+		if (lm->addr != addr)
+			continue;
+		handled = 1;
+		if (lm->ring) {
+			lm->app_done = true;
+		} else {
+			munmap(lm->addr, lm->len);
+			*pp = lm->next;
+			free(lm);
+		}
+		break;
+	}
+	pthread_mutex_unlock(&lent_lock);
+	return handled;
+}
+
+/* At teardown: true if the application still uses this mapping (then it
+ * stays mapped until the application unmaps it). */
+static bool lent_map_release(struct ursa_ring *ring, void *addr)
+{
+	struct lent_map **pp, *lm;
+	bool keep = false;
+
+	pthread_mutex_lock(&lent_lock);
+	for (pp = &lent_maps; (lm = *pp); pp = &lm->next) {
+		if (lm->addr != addr || lm->ring != ring)
+			continue;
+		if (lm->app_done) {
+			*pp = lm->next;
+			free(lm);
+		} else {
+			lm->ring = NULL;
+			keep = true;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&lent_lock);
+	return keep;
+}
+
 static void ring_free(struct ursa_ring *ring)
 {
-	if (ring->sq_map)
+	if (ring->sq_map && !lent_map_release(ring, ring->sq_map))
 		munmap(ring->sq_map, ring->sq_map_sz);
-	if (ring->cq_map)
+	if (ring->cq_map && !lent_map_release(ring, ring->cq_map))
 		munmap(ring->cq_map, ring->cq_map_sz);
-	if (ring->sqe_map)
+	if (ring->sqe_map && !lent_map_release(ring, ring->sqe_map))
 		munmap(ring->sqe_map, ring->sqe_map_sz);
 	if (ring->fd >= 0)
 		close(ring->fd);

@@ -55,7 +55,6 @@ struct ursa_req *ursa_req_alloc(struct ursa_ring *ring)
 		}
 	}
 	ring->req_cache = req->next;
-	atomic_fetch_add_explicit(&ring->inflight, 1, memory_order_relaxed);
 	return req;
 }
 
@@ -76,7 +75,6 @@ void ursa_req_free(struct ursa_req *req)
 	} else {
 		req_free_remote(ring, req);
 	}
-	atomic_fetch_sub_explicit(&ring->inflight, 1, memory_order_release);
 }
 
 void ursa_req_cache_free(struct ursa_ring *ring)
@@ -98,6 +96,29 @@ void ursa_req_cache_free(struct ursa_ring *ring)
 /* -------------------------------------------------------------- completion */
 
 static void fail_links(struct ursa_req *link, bool skip_cqes);
+
+/*
+ * Finished requests, for drain.  The submitting thread (which finishes most
+ * requests, inline) counts in a word only it writes, without a locked
+ * instruction; other threads count in a shared atomic.
+ */
+static inline void count_complete(struct ursa_ring *ring)
+{
+	if (tls_submit_ring == ring)
+		atomic_store_explicit(&ring->complete_local,
+			atomic_load_explicit(&ring->complete_local,
+					     memory_order_relaxed) + 1,
+			memory_order_release);
+	else
+		atomic_fetch_add_explicit(&ring->complete_remote, 1,
+					  memory_order_release);
+}
+
+static inline uint64_t completed(struct ursa_ring *ring)
+{
+	return atomic_load_explicit(&ring->complete_local, memory_order_acquire) +
+	       atomic_load_explicit(&ring->complete_remote, memory_order_acquire);
+}
 static void drain_flush(struct ursa_ring *ring);
 
 static void post_req_cqe(struct ursa_req *req)
@@ -153,7 +174,7 @@ void ursa_req_complete(struct ursa_req *req, int res)
 		next = NULL;
 	}
 	ursa_req_free(req);
-	atomic_fetch_add_explicit(&ring->complete_seq, 1, memory_order_release);
+	count_complete(ring);
 	if (next)
 		ursa_req_issue(next);
 	if (unlikely(atomic_load_explicit(&ring->drain_active,
@@ -177,8 +198,7 @@ static void fail_links(struct ursa_req *link, bool skip_cqes)
 			post_req_cqe(link);
 		}
 		ursa_req_free(link);
-		atomic_fetch_add_explicit(&ring->complete_seq, 1,
-					  memory_order_release);
+		count_complete(ring);
 	}
 }
 
@@ -203,8 +223,9 @@ void ursa_req_issue(struct ursa_req *req)
 		return;
 	}
 	tls_issuing = true;
-	tls_issue_head = req;
-	tls_issue_tail = &req->next;
+	tls_issue_head = NULL;
+	tls_issue_tail = &tls_issue_head;
+	issue_one(req);
 	while ((req = tls_issue_head) != NULL) {
 		tls_issue_head = req->next;
 		if (!tls_issue_head)
@@ -309,7 +330,7 @@ static void drain_flush(struct ursa_ring *ring)
 	uint64_t done;
 
 	pthread_mutex_lock(&ring->defer_lock);
-	done = atomic_load_explicit(&ring->complete_seq, memory_order_acquire);
+	done = completed(ring);
 	while ((req = ring->defer_head) && drain_ready(ring, req, done)) {
 		ring->defer_head = req->next;
 		if (!ring->defer_head)
@@ -583,7 +604,6 @@ int ursa_submit_sqes(struct ursa_ring *ring, unsigned nr)
 				__atomic_store_n(ring->sq_dropped,
 						 *ring->sq_dropped + 1,
 						 __ATOMIC_RELAXED);
-				atomic_fetch_sub(&ring->inflight, 1);
 				req->next = ring->req_cache;
 				ring->req_cache = req;
 				break;

@@ -83,8 +83,16 @@ static inline int lib_register(unsigned fd, unsigned opcode, const void *arg,
 static inline void *lib_mmap(size_t len, int prot, int flags, int fd,
 			     off_t off, int *err)
 {
-	void *p = mmap(NULL, len, prot, flags, fd, off);
+	void *p = NULL;
 
+	/* An ursa ring: share the engine's mapping (see ursa_ring_mmap). */
+	if (fd >= 0 && (flags & MAP_SHARED) && (prot & PROT_WRITE))
+		p = ursa_ring_mmap(fd, (unsigned long long)off, len);
+	if (p) {
+		*err = 0;
+		return p;
+	}
+	p = mmap(NULL, len, prot, flags, fd, off);
 	if (p == MAP_FAILED) {
 		*err = -errno;
 		return NULL;
@@ -95,7 +103,7 @@ static inline void *lib_mmap(size_t len, int prot, int flags, int fd,
 
 static inline void lib_munmap(void *p, size_t len)
 {
-	if (p && len)
+	if (p && len && !ursa_ring_munmap(p, len))
 		munmap(p, len);
 }
 

@@ -120,10 +120,10 @@ static size_t cq_ring_bytes(const struct io_uring_params *p)
 void uring_lib_unmap_rings(struct io_uring_sq *sq, struct io_uring_cq *cq)
 {
 	if (sq->ring_sz)
-		munmap(sq->ring_ptr, sq->ring_sz);
+		lib_munmap(sq->ring_ptr, sq->ring_sz);
 	/* with one shared mapping the CQ pointer aliases the SQ one */
 	if (cq->ring_ptr && cq->ring_sz && cq->ring_ptr != sq->ring_ptr)
-		munmap(cq->ring_ptr, cq->ring_sz);
+		lib_munmap(cq->ring_ptr, cq->ring_sz);
 }
 
 /* Point the sq/cq views into ring memory using the offsets from setup. */

@@ -262,7 +262,17 @@ void t_check_cqe_at(const char *file, int line, const struct io_uring_cqe *cqe,
 void t_expect_cqe_at(const char *file, int line, struct io_uring *ring,
 		     uint64_t ud, int res, unsigned flags)
 {
-	struct io_uring_cqe *cqe = t_wait_cqe_at(file, line, ring);
+	struct __kernel_timespec ts = { .tv_sec = T_WAIT_SECS, .tv_nsec = 0 };
+	struct io_uring_cqe *cqe = NULL;
+	int ret = io_uring_wait_cqe_timeout(ring, &cqe, &ts);
+
+	if (ret) {
+		fprintf(stderr, "%s:%d: FAIL: waiting for the CQE {user_data %llu, "
+			"res %d %s, flags 0x%x}: %s\n", file, line,
+			(unsigned long long)ud, res, t_errname(res), flags,
+			ret == -ETIME ? "timed out" : t_errname(ret));
+		exit(T_EXIT_FAIL);
+	}
 
 	t_check_cqe_at(file, line, cqe, ud, res, flags);
 	io_uring_cqe_seen(ring, cqe);
