@@ -272,6 +272,7 @@ struct ursa_ring {
 	const struct ursa_executor *exec;
 
 	unsigned		sq_thread_idle_ms;
+	int			clockid;	/* of enter timeouts: REGISTER_CLOCK */
 	/* fd + 1 of files seen to be memory-backed (rw.c), by fd % size */
 	int			memfs_hint[URSA_MEMFS_HINTS];
 };
@@ -297,6 +298,8 @@ pid_t ursa_gettid(void);
 struct ursa_ring *ursa_registered_ring(unsigned index);
 int ursa_register_ring_fds(struct ursa_ring *ring, void *arg, unsigned nr);
 int ursa_unregister_ring_fds(void *arg, unsigned nr);
+int ursa_registered_ring_error(unsigned index);
+void ursa_thread_mark_ctx(void);
 
 /* ----------------------------------------------------------------- submission */
 

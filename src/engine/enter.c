@@ -82,6 +82,7 @@ static int parse_wait_args(struct ursa_ring *ring, unsigned flags,
 			   const void *arg, size_t argsz, struct wait_args *w)
 {
 	const struct io_uring_getevents_arg *ga;
+	struct io_uring_getevents_arg gacopy;
 	struct timespec now;
 
 	memset(w, 0, sizeof(*w));
@@ -97,9 +98,9 @@ static int parse_wait_args(struct ursa_ring *ring, unsigned flags,
 		return ursa_reg_wait_arg(ring, arg, argsz, w);
 	if (argsz != sizeof(*ga))
 		return -EINVAL;
-	if (!arg)
+	if (ursa_copy_from_user(&gacopy, arg, sizeof(gacopy)))
 		return -EFAULT;
-	ga = arg;
+	ga = &gacopy;
 	if (ga->sigmask) {
 		if (ga->sigmask_sz != 8)
 			return -EINVAL;
@@ -110,14 +111,32 @@ static int parse_wait_args(struct ursa_ring *ring, unsigned flags,
 		const struct __kernel_timespec *kts =
 			(const struct __kernel_timespec *)(uintptr_t)ga->ts;
 
+		struct __kernel_timespec t;
+
+		if (ursa_copy_from_user(&t, kts, sizeof(t)))
+			return -EFAULT;
 		w->has_deadline = true;
 		if (flags & IORING_ENTER_ABS_TIMER) {
-			w->deadline.tv_sec = (time_t)kts->tv_sec;
-			w->deadline.tv_nsec = (long)kts->tv_nsec;
+			/* An absolute time on the ring's clock, turned into
+			 * CLOCK_MONOTONIC for the futex. */
+			w->deadline = now;
+			if (ring->clockid == CLOCK_MONOTONIC) {
+				w->deadline.tv_sec = (time_t)t.tv_sec;
+				w->deadline.tv_nsec = (long)t.tv_nsec;
+			} else {
+				struct timespec cnow;
+				int64_t ns;
+
+				clock_gettime(ring->clockid, &cnow);
+				ns = ((int64_t)t.tv_sec - cnow.tv_sec) * 1000000000LL +
+				     ((int64_t)t.tv_nsec - cnow.tv_nsec);
+				if (ns > 0)
+					ts_add_ns(&w->deadline, (uint64_t)ns);
+			}
 		} else {
 			w->deadline = now;
-			ts_add_ns(&w->deadline, (uint64_t)kts->tv_sec * 1000000000ull +
-				  (uint64_t)kts->tv_nsec);
+			ts_add_ns(&w->deadline, (uint64_t)t.tv_sec * 1000000000ull +
+				  (uint64_t)t.tv_nsec);
 		}
 	}
 	if (ga->min_wait_usec) {
@@ -268,6 +287,7 @@ int ursa_ring_enter(struct ursa_ring *ring, unsigned to_submit,
 	} else if (to_submit) {
 		if (ring->submitter_tid && ring->submitter_tid != ursa_gettid())
 			return -EEXIST;
+		ursa_thread_mark_ctx();
 		pthread_mutex_lock(&ring->uring_lock);
 		ret = ursa_submit_sqes(ring, to_submit);
 		pthread_mutex_unlock(&ring->uring_lock);

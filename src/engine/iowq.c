@@ -36,13 +36,13 @@ struct ursa_worker {
 };
 
 struct ursa_acct {
+	pthread_cond_t		cond;	/* its idle workers wait here */
 	struct ursa_req		*head, **tail;
 	unsigned		nr_workers, nr_idle, max_workers;
 };
 
 struct ursa_iowq {
 	pthread_mutex_t		lock;
-	pthread_cond_t		cond;
 	pthread_cond_t		exit_cond;
 	struct ursa_acct	acct[NR_ACCT];
 	struct ursa_worker	*workers;
@@ -81,10 +81,11 @@ int ursa_iowq_create(struct ursa_ring *ring, struct ursa_ring *attach)
 	if (!wq)
 		return -ENOMEM;
 	pthread_mutex_init(&wq->lock, NULL);
-	pthread_cond_init(&wq->cond, NULL);
 	pthread_cond_init(&wq->exit_cond, NULL);
-	for (i = 0; i < NR_ACCT; i++)
+	for (i = 0; i < NR_ACCT; i++) {
 		wq->acct[i].tail = &wq->acct[i].head;
+		pthread_cond_init(&wq->acct[i].cond, NULL);
+	}
 	if (ncpu < 1)
 		ncpu = 1;
 	wq->acct[ACCT_BOUND].max_workers = ring->sq_entries < 4 * ncpu ?
@@ -140,7 +141,7 @@ static void *worker_main(void *arg)
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += WORKER_IDLE_SEC;
 			a->nr_idle++;
-			if (pthread_cond_timedwait(&wq->cond, &wq->lock, &ts) ==
+			if (pthread_cond_timedwait(&a->cond, &wq->lock, &ts) ==
 			    ETIMEDOUT && !a->head) {
 				a->nr_idle--;
 				break;
@@ -208,7 +209,7 @@ void ursa_iowq_enqueue(struct ursa_req *req)
 	*a->tail = req;
 	a->tail = &req->next;
 	if (a->nr_idle) {
-		pthread_cond_signal(&wq->cond);
+		pthread_cond_signal(&a->cond);
 	} else if (a->nr_workers < a->max_workers) {
 		w = calloc(1, sizeof(*w));
 		if (w) {
@@ -303,7 +304,8 @@ void ursa_iowq_destroy(struct ursa_ring *ring)
 			cancel = req;
 		}
 	}
-	pthread_cond_broadcast(&wq->cond);
+	for (i = 0; i < NR_ACCT; i++)
+		pthread_cond_broadcast(&wq->acct[i].cond);
 	pthread_mutex_unlock(&wq->lock);
 	while ((req = cancel)) {
 		cancel = req->next;
@@ -321,7 +323,8 @@ void ursa_iowq_destroy(struct ursa_ring *ring)
 				pthread_kill(w->thread, URSA_SIG_CANCEL);
 			}
 		}
-		pthread_cond_broadcast(&wq->cond);
+		for (i = 0; i < NR_ACCT; i++)
+			pthread_cond_broadcast(&wq->acct[i].cond);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 10 * 1000 * 1000;
 		if (ts.tv_nsec >= 1000000000L) {
@@ -333,7 +336,8 @@ void ursa_iowq_destroy(struct ursa_ring *ring)
 	pthread_mutex_unlock(&wq->lock);
 	free(wq->aff);
 	pthread_mutex_destroy(&wq->lock);
-	pthread_cond_destroy(&wq->cond);
+	for (i = 0; i < NR_ACCT; i++)
+		pthread_cond_destroy(&wq->acct[i].cond);
 	pthread_cond_destroy(&wq->exit_cond);
 	free(wq);
 	ring->iowq = NULL;
@@ -345,9 +349,16 @@ int ursa_iowq_max_workers(struct ursa_ring *ring, unsigned vals[2])
 	unsigned old[2];
 	int i;
 
+	struct rlimit rl;
+
 	for (i = 0; i < 2; i++)
 		if (vals[i] > INT_MAX)
 			return -EINVAL;
+	/* As the kernel: no more workers than the task may have processes. */
+	if (getrlimit(RLIMIT_NPROC, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		for (i = 0; i < 2; i++)
+			if (vals[i] > rl.rlim_cur)
+				vals[i] = (unsigned)rl.rlim_cur;
 	pthread_mutex_lock(&wq->lock);
 	for (i = 0; i < 2; i++) {
 		old[i] = wq->acct[i].max_workers;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -44,6 +45,21 @@ static void ring_fds_key_init(void)
 	pthread_key_create(&ring_fds_key, ring_fds_release);
 }
 
+/* Whether this thread has used io_uring (the kernel's per-task context):
+ * a registered index is -EINVAL for a thread without one, -EBADF for an
+ * empty slot otherwise. */
+static __thread bool tls_has_ctx;
+
+void ursa_thread_mark_ctx(void)
+{
+	tls_has_ctx = true;
+}
+
+int ursa_registered_ring_error(unsigned index)
+{
+	return (index >= URSA_MAX_RING_FDS || !tls_has_ctx) ? -EINVAL : -EBADF;
+}
+
 struct ursa_ring *ursa_registered_ring(unsigned index)
 {
 	if (index >= URSA_MAX_RING_FDS)
@@ -74,6 +90,7 @@ int ursa_register_ring_fds(struct ursa_ring *ring, void *arg, unsigned nr)
 	(void)ring;
 	if (!nr || nr > URSA_MAX_RING_FDS)
 		return -EINVAL;
+	tls_has_ctx = true;
 	for (i = 0; i < nr; i++) {
 		struct ursa_ring *target;
 		unsigned slot;
@@ -296,7 +313,7 @@ static int register_restrictions(struct ursa_ring *ring, void *arg, unsigned nr)
 
 	if (ring->enabled)
 		return -EBADFD;
-	if (ring->restricted)
+	if (ring->restrictions_registered)
 		return -EBUSY;
 	if (!arg || nr > IORING_RESTRICTION_LAST + IORING_REGISTER_LAST + IORING_OP_LAST)
 		return -EINVAL;
@@ -399,6 +416,24 @@ static int register_iowq_max_workers(struct ursa_ring *ring, void *arg,
 	return 0;
 }
 
+/* ------------------------------------------------------------------ clock */
+
+static int register_clock(struct ursa_ring *ring, void *arg, unsigned nr)
+{
+	struct io_uring_clock_register reg;
+
+	if (!arg || nr)
+		return -EINVAL;
+	if (ursa_copy_from_user(&reg, arg, sizeof(reg)))
+		return -EFAULT;
+	if (reg.__resv[0] || reg.__resv[1] || reg.__resv[2])
+		return -EINVAL;
+	if (reg.clockid != CLOCK_MONOTONIC && reg.clockid != CLOCK_BOOTTIME)
+		return -EINVAL;
+	ring->clockid = (int)reg.clockid;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 int ursa_register_blind(unsigned opcode, void *arg, unsigned nr_args)
@@ -468,6 +503,8 @@ static int do_register(struct ursa_ring *ring, unsigned opcode, void *arg,
 		return ursa_register_file_alloc_range(ring, arg, nr);
 	case IORING_REGISTER_CLONE_BUFFERS:
 		return ursa_register_clone_buffers(ring, arg, nr);
+	case IORING_REGISTER_CLOCK:
+		return register_clock(ring, arg, nr);
 	case IORING_REGISTER_CLONE_FILES:
 		return ursa_register_clone_files(ring, arg, nr);
 	default:

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -367,6 +368,7 @@ int ursa_ring_setup(unsigned entries, struct io_uring_params *p)
 	atomic_init(&ring->refs, 1);
 	ring->evfd = -1;
 	ring->wait_evfd = -1;
+	ring->clockid = CLOCK_MONOTONIC;
 	ring->setup_flags = p->flags;
 	ring->sq_entries = sq_entries;
 	ring->sq_mask = sq_entries - 1;
@@ -446,6 +448,7 @@ int ursa_ring_setup(unsigned entries, struct io_uring_params *p)
 	ret = ursa_ring_publish(ring);
 	if (ret)
 		goto fail_sqpoll;
+	ursa_thread_mark_ctx();
 	return ring->fd;
 
 fail_sqpoll:

@@ -255,17 +255,26 @@ static void memfs_hint_set(struct ursa_ring *ring, int fd)
 				 fd + 1, __ATOMIC_RELAXED);
 }
 
-static bool is_stream(struct ursa_req *req, struct rw_op *rw)
+/*
+ * After a short transfer: is it final?  For streams (pipes, sockets, ttys)
+ * it is.  For a regular file a short read that reached the end of the file
+ * is final too; anything else is finished by a worker.
+ */
+static bool short_is_final(struct ursa_req *req, struct rw_op *rw)
 {
 	struct stat st;
 
-	if (!rw->type_known) {
-		rw->type_known = true;
-		if (fstat(req->fd, &st) == 0 && !S_ISREG(st.st_mode) &&
-		    !S_ISBLK(st.st_mode))
-			rw->stream = true;
+	if (rw->type_known && rw->stream)
+		return true;
+	if (fstat(req->fd, &st) < 0)
+		return true;
+	rw->type_known = true;
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		rw->stream = true;
+		return true;
 	}
-	return rw->stream;
+	return !rw->write && rw->off != -1 && S_ISREG(st.st_mode) &&
+	       rw->off + (int64_t)rw->done >= st.st_size;
 }
 
 static int rw_finish(struct ursa_req *req, struct rw_op *rw)
@@ -337,7 +346,7 @@ static int rw_issue(struct ursa_req *req, unsigned issue_flags)
 			return -e;
 		}
 		rw->done += (uint64_t)n;
-		if (!n || rw->done >= rw->total || is_stream(req, rw))
+		if (!n || rw->done >= rw->total || short_is_final(req, rw))
 			return rw_finish(req, rw);
 		/* A regular file moved less than asked and not at EOF: finish
 		 * the rest, blocking, on a worker (as the kernel's io-wq). */

@@ -260,6 +260,10 @@ static void handle_issue_result(struct ursa_req *req, int ret)
 	}
 	if (ret == URSA_ISSUE_QUEUED)
 		return;
+	/* Going async: post what completed inline first, so no later
+	 * completion can overtake it. */
+	if (tls_submit_ring == req->ring)
+		ursa_flush_compl(req->ring);
 	if (ret == URSA_ISSUE_RETRY && (def->pollin || def->pollout)) {
 		if (ursa_poll_arm(req, def->pollin ? URSA_POLL_IN : URSA_POLL_OUT) == 0)
 			return;
@@ -285,6 +289,8 @@ static void issue_one(struct ursa_req *req)
 		return;
 	}
 	if ((req->flags & IOSQE_ASYNC) || def->force_worker) {
+		if (tls_submit_ring == req->ring)
+			ursa_flush_compl(req->ring);
 		ursa_iowq_enqueue(req);
 		return;
 	}

@@ -189,12 +189,17 @@ int ursa_io_uring_enter(unsigned fd, unsigned to_submit, unsigned min_complete,
 	if (likely(ring))
 		return ret_errno(ursa_ring_enter(ring, to_submit, min_complete,
 						 flags, arg, argsz));
-	ret = syscall(__NR_io_uring_enter, fd, to_submit, min_complete, flags,
-		      arg, argsz);
-	if (!kernel_refused(ret))
-		return (int)ret;
+	/* Registered indexes are per backend: ours answer for ourselves. */
+	if (!(flags & IORING_ENTER_REGISTERED_RING) ||
+	    ursa_get_backend() == URSA_BACKEND_KERNEL) {
+		ret = syscall(__NR_io_uring_enter, fd, to_submit, min_complete,
+			      flags, arg, argsz);
+		if (!kernel_refused(ret))
+			return (int)ret;
+	}
+	/* A registered index: out of range is -EINVAL, an empty slot -EBADF. */
 	if (flags & IORING_ENTER_REGISTERED_RING)
-		return ret_errno(-EINVAL);
+		return ret_errno(ursa_registered_ring_error(fd));
 	return ret_errno(not_a_ring((int)fd));
 }
 
@@ -216,11 +221,13 @@ int ursa_io_uring_register(unsigned fd, unsigned opcode, const void *arg,
 	if (likely(ring))
 		return ret_errno(ursa_ring_register(ring, op, (void *)arg,
 						    nr_args));
-	ret = syscall(__NR_io_uring_register, fd, opcode, arg, nr_args);
-	if (!kernel_refused(ret))
-		return (int)ret;
+	if (!registered || ursa_get_backend() == URSA_BACKEND_KERNEL) {
+		ret = syscall(__NR_io_uring_register, fd, opcode, arg, nr_args);
+		if (!kernel_refused(ret))
+			return (int)ret;
+	}
 	if (registered)
-		return ret_errno(-EINVAL);
+		return ret_errno(ursa_registered_ring_error(fd));
 	return ret_errno(not_a_ring((int)fd));
 }
 
