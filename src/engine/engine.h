@@ -54,6 +54,7 @@ enum {
 	REQ_F_PERSONALITY	= 1u << 13,
 	REQ_F_IN_WORKER		= 1u << 14,
 	REQ_F_CANCELED		= 1u << 15,
+	REQ_F_PREPPED		= 1u << 16,	/* prep ran: cleanup applies */
 };
 
 /* Bytes of per-opcode state carried in a request (kernel: io_kiocb.cmd). */

@@ -18,7 +18,7 @@
 	IOSQE_CQE_SKIP_SUCCESS)
 #define LINK_FLAGS (IOSQE_IO_LINK | IOSQE_IO_HARDLINK)
 #define REQ_F_SKIP_LINK_CQES	(1u << 20)
-#define REQ_F_DRAIN_DISABLED	(1u << 21)
+
 
 /* The ring whose submission loop runs on this thread: its completions are
  * batched, and its requests are freed into the lock-free local cache. */
@@ -63,7 +63,7 @@ void ursa_req_free(struct ursa_req *req)
 	struct ursa_ring *ring = req->ring;
 	const struct ursa_opdef *def = &ursa_opdefs[req->opcode];
 
-	if (def->cleanup)
+	if (def->cleanup && (req->flags & REQ_F_PREPPED))
 		def->cleanup(req);
 	if (req->file_node)
 		ursa_file_node_put(req->file_node);
@@ -496,6 +496,7 @@ static int init_req(struct ursa_ring *ring, struct ursa_req *req,
 		req->personality = (uint16_t)id;
 		req->flags |= REQ_F_PERSONALITY;
 	}
+	req->flags |= REQ_F_PREPPED;
 	return def->prep(req, sqe);
 }
 
