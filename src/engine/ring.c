@@ -37,12 +37,10 @@ void ursa_ring_unpublish(struct ursa_ring *ring);
 /*
  * What ursa honestly supports.  IOPOLL needs a driver with an iopoll hook
  * (none yet), REGISTERED_FD_ONLY needs a ring without an fd (ours always has
- * one) and SQ_REWIND is not built yet: those answer -EINVAL, as an older
- * kernel would.
+ * one): those answer -EINVAL, as an older kernel would.
  */
 #define URSA_SETUP_FLAGS (SETUP_FLAGS & ~(IORING_SETUP_IOPOLL |		\
-	IORING_SETUP_HYBRID_IOPOLL | IORING_SETUP_REGISTERED_FD_ONLY |	\
-	IORING_SETUP_SQ_REWIND))
+	IORING_SETUP_HYBRID_IOPOLL | IORING_SETUP_REGISTERED_FD_ONLY))
 
 #define URSA_FEATURES (IORING_FEAT_NODROP | IORING_FEAT_SUBMIT_STABLE |	\
 	IORING_FEAT_RW_CUR_POS | IORING_FEAT_CUR_PERSONALITY |		\
@@ -96,7 +94,10 @@ static int check_params(unsigned entries, struct io_uring_params *p,
 		return -EINVAL;
 	if (flags & ~URSA_SETUP_FLAGS)
 		return -EINVAL;
-	if ((flags & IORING_SETUP_SQ_REWIND) && (flags & IORING_SETUP_SQPOLL))
+	/* SQ_REWIND reads SQEs from slot 0 every time: no SQ array, and no
+	 * poller that could not know where a batch ends. */
+	if ((flags & IORING_SETUP_SQ_REWIND) &&
+	    ((flags & IORING_SETUP_SQPOLL) || !(flags & IORING_SETUP_NO_SQARRAY)))
 		return -EINVAL;
 	if ((flags & IORING_SETUP_CQE_MIXED) && (flags & IORING_SETUP_CQE32))
 		return -EINVAL;

@@ -585,10 +585,16 @@ int ursa_submit_sqes(struct ursa_ring *ring, unsigned nr)
 	struct ursa_ring *prev_submit = tls_submit_ring;
 	int ret = 0;
 
-	tail = atomic_load_explicit(ring->sq_tail, memory_order_acquire);
-	avail = tail - ring->cached_sq_head;
-	if (avail > ring->sq_entries)
+	if (unlikely(ring->setup_flags & IORING_SETUP_SQ_REWIND)) {
+		/* Head and tail are not used: the batch is sqes[0, nr). */
+		ring->cached_sq_head = 0;
 		avail = ring->sq_entries;
+	} else {
+		tail = atomic_load_explicit(ring->sq_tail, memory_order_acquire);
+		avail = tail - ring->cached_sq_head;
+		if (avail > ring->sq_entries)
+			avail = ring->sq_entries;
+	}
 	if (nr > avail)
 		nr = avail;
 	if (!nr)
@@ -637,8 +643,11 @@ int ursa_submit_sqes(struct ursa_ring *ring, unsigned nr)
 		ring->link_head = NULL;
 		queue_chain(ring, head);
 	}
-	atomic_store_explicit(ring->sq_head, ring->cached_sq_head,
-			      memory_order_release);
+	if (unlikely(ring->setup_flags & IORING_SETUP_SQ_REWIND))
+		ring->cached_sq_head = 0;
+	else
+		atomic_store_explicit(ring->sq_head, ring->cached_sq_head,
+				      memory_order_release);
 	ursa_flush_compl(ring);
 	tls_submit_ring = prev_submit;
 	return ret ? ret : (int)submitted;
