@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "poll.h"
 
 #define COMPL_F_BIG	0x80000000u	/* internal: compl entry has a 32b tail */
 
@@ -145,6 +146,8 @@ void ursa_cq_wake(struct ursa_ring *ring)
 		ursa_futex_wake(&ring->cq_wait_seq, INT_MAX);
 		if (ring->wait_evfd >= 0)
 			eventfd_write(ring->wait_evfd, 1);
+		if (ring->setup_flags & IORING_SETUP_DEFER_TASKRUN)
+			ursa_poll_wake(ring);
 	}
 }
 

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "poll.h"
 #include "sqpoll.h"
 
 #define ENTER_FLAGS (IORING_ENTER_GETEVENTS | IORING_ENTER_SQ_WAKEUP |	\
@@ -194,12 +195,44 @@ static int wait_sigmask(struct ursa_ring *ring, const sigset_t *mask,
 	return 0;
 }
 
+/* DEFER_TASKRUN: the waiting task runs the readiness work itself, sleeping
+ * in epoll_pwait on the ring's set (workers and other posters write its
+ * wake eventfd). */
+static int wait_task_work(struct ursa_ring *ring, const sigset_t *mask,
+			  const struct timespec *deadline)
+{
+	int timeout_ms = -1, ret;
+
+	if (deadline) {
+		struct timespec now;
+		int64_t ns;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ns = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000000000LL +
+		     (deadline->tv_nsec - now.tv_nsec);
+		if (ns <= 0)
+			return -ETIMEDOUT;
+		timeout_ms = (int)((ns + 999999) / 1000000);
+	}
+	ret = ursa_poll_run(ring, timeout_ms, mask);
+	if (ret == -EINTR)
+		return -EINTR;
+	if (deadline) {
+		struct timespec now;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (!ts_before(&now, deadline))
+			return -ETIMEDOUT;
+	}
+	return 0;
+}
+
 int ursa_cq_wait(struct ursa_ring *ring, unsigned min_complete, unsigned flags,
 		 const void *arg, size_t argsz)
 {
 	struct wait_args w;
 	unsigned target = min_complete;
-	bool min_phase;
+	bool min_phase, defer;
 	int ret;
 
 	ret = parse_wait_args(ring, flags, arg, argsz, &w);
@@ -211,6 +244,10 @@ int ursa_cq_wait(struct ursa_ring *ring, unsigned min_complete, unsigned flags,
 	if (target > ring->cq_entries)
 		target = ring->cq_entries;
 
+	defer = (ring->setup_flags & IORING_SETUP_DEFER_TASKRUN) &&
+		__atomic_load_n(&ring->reactor, __ATOMIC_ACQUIRE);
+	if (defer)
+		ursa_poll_run(ring, 0, NULL);	/* the task's pending work */
 	ursa_flush_overflow(ring);
 	if (ursa_cq_ready(ring) >= target)
 		return 0;
@@ -237,7 +274,9 @@ int ursa_cq_wait(struct ursa_ring *ring, unsigned min_complete, unsigned flags,
 			dl = &w.min_deadline;
 		else
 			min_phase = false;
-		if (w.sigmask)
+		if (defer)
+			ret = wait_task_work(ring, w.sigmask, dl);
+		else if (w.sigmask)
 			ret = wait_sigmask(ring, w.sigmask, dl);
 		else
 			ret = ursa_futex_wait(&ring->cq_wait_seq, seq, dl,

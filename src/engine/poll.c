@@ -37,6 +37,7 @@ struct ursa_reactor {
 	int			epfd;
 	int			wakefd;
 	pthread_t		thread;
+	bool			has_thread;
 	pthread_mutex_t		lock;
 	bool			exiting;
 	struct poll_entry	*buckets[NR_BUCKETS];
@@ -105,82 +106,112 @@ static int entry_arm(struct ursa_reactor *r, struct poll_entry *e)
 	return 0;
 }
 
+/* Handle one batch of epoll events: re-issue the waiters that are ready.
+ * Returns false when the reactor is told to exit. */
+static bool reactor_dispatch(struct ursa_reactor *r, struct epoll_event *evs,
+			     int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		int fd = (int)evs[i].data.u64;
+		uint32_t got = evs[i].events;
+		struct ursa_req *ready = NULL, **rtail = &ready, *req, **pp;
+		struct poll_entry *e;
+
+		if (fd == r->wakefd) {
+			uint64_t v;
+			bool exiting;
+
+			if (read(r->wakefd, &v, sizeof(v)) < 0) {
+				/* spurious: nothing to drain */
+			}
+			pthread_mutex_lock(&r->lock);
+			exiting = r->exiting;
+			pthread_mutex_unlock(&r->lock);
+			if (exiting)
+				return false;
+			continue;
+		}
+		pthread_mutex_lock(&r->lock);
+		e = entry_find(r, fd, false);
+		if (!e) {
+			pthread_mutex_unlock(&r->lock);
+			continue;
+		}
+		e->armed = 0;	/* one-shot: disarmed now */
+		/* Errors and hang-ups wake everyone: the retry reports. */
+		for (pp = &e->waiters; (req = *pp);) {
+			unsigned want = req_events(req);
+			bool go = (got & (EPOLLERR | EPOLLHUP)) ||
+				  ((want & URSA_POLL_IN) &&
+				   (got & (EPOLLIN | EPOLLRDHUP))) ||
+				  ((want & URSA_POLL_OUT) && (got & EPOLLOUT));
+			if (!go) {
+				pp = &req->next;
+				continue;
+			}
+			*pp = req->next;
+			req->next = NULL;
+			*rtail = req;
+			rtail = &req->next;
+		}
+		e->wtail = &e->waiters;
+		for (req = e->waiters; req; req = req->next)
+			e->wtail = &req->next;
+		if (e->waiters)
+			entry_arm(r, e);
+		pthread_mutex_unlock(&r->lock);
+
+		while ((req = ready)) {
+			ready = req->next;
+			req->next = NULL;
+			req->cflags = 0;
+			ursa_req_reissue(req, URSA_ISSUE_NONBLOCK);
+		}
+	}
+	return true;
+}
+
+/*
+ * Wait up to timeout_ms for readiness and handle it; with sigmask the wait
+ * is epoll_pwait's (atomic mask swap).  Used by the reactor thread and, on
+ * DEFER_TASKRUN rings, by the task waiting in io_uring_enter.
+ * Returns 0, -EINTR, or -ECANCELED when the reactor is exiting.
+ */
+int ursa_poll_run(struct ursa_ring *ring, int timeout_ms, const sigset_t *sigmask)
+{
+	struct ursa_reactor *r = ring->reactor;
+	struct epoll_event evs[64];
+	int n;
+
+	n = epoll_pwait(r->epfd, evs, 64, timeout_ms, sigmask);
+	if (n < 0)
+		return errno == EINTR ? -EINTR : 0;
+	return reactor_dispatch(r, evs, n) ? 0 : -ECANCELED;
+}
+
 static void *reactor_main(void *arg)
 {
 	struct ursa_ring *ring = arg;
-	struct ursa_reactor *r = ring->reactor;
-	struct epoll_event evs[64];
 	sigset_t set;
 
 	sigfillset(&set);
 	pthread_sigmask(SIG_SETMASK, &set, NULL);
-	for (;;) {
-		int n = epoll_wait(r->epfd, evs, 64, -1), i;
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break;
-		}
-		for (i = 0; i < n; i++) {
-			int fd = (int)evs[i].data.u64;
-			uint32_t got = evs[i].events;
-			struct ursa_req *ready = NULL, **rtail = &ready, *req, **pp;
-			struct poll_entry *e;
-
-			if (fd == r->wakefd) {
-				uint64_t v;
-
-				if (read(r->wakefd, &v, sizeof(v)) < 0) {
-					/* spurious: nothing to drain */
-				}
-				pthread_mutex_lock(&r->lock);
-				if (r->exiting) {
-					pthread_mutex_unlock(&r->lock);
-					return NULL;
-				}
-				pthread_mutex_unlock(&r->lock);
-				continue;
-			}
-			pthread_mutex_lock(&r->lock);
-			e = entry_find(r, fd, false);
-			if (!e) {
-				pthread_mutex_unlock(&r->lock);
-				continue;
-			}
-			e->armed = 0;	/* one-shot: disarmed now */
-			/* Errors and hang-ups wake everyone: the retry reports. */
-			for (pp = &e->waiters; (req = *pp);) {
-				unsigned want = req_events(req);
-				bool go = (got & (EPOLLERR | EPOLLHUP)) ||
-					  ((want & URSA_POLL_IN) &&
-					   (got & (EPOLLIN | EPOLLRDHUP))) ||
-					  ((want & URSA_POLL_OUT) && (got & EPOLLOUT));
-				if (!go) {
-					pp = &req->next;
-					continue;
-				}
-				*pp = req->next;
-				req->next = NULL;
-				*rtail = req;
-				rtail = &req->next;
-			}
-			e->wtail = &e->waiters;
-			for (req = e->waiters; req; req = req->next)
-				e->wtail = &req->next;
-			if (e->waiters)
-				entry_arm(r, e);
-			pthread_mutex_unlock(&r->lock);
-
-			while ((req = ready)) {
-				ready = req->next;
-				req->next = NULL;
-				req->cflags = 0;
-				ursa_req_reissue(req, URSA_ISSUE_NONBLOCK);
-			}
-		}
-	}
+	while (ursa_poll_run(ring, -1, NULL) != -ECANCELED)
+		;
 	return NULL;
+}
+
+/* Wake a task blocked in ursa_poll_run (a DEFER_TASKRUN waiter). */
+void ursa_poll_wake(struct ursa_ring *ring)
+{
+	struct ursa_reactor *r = __atomic_load_n(&ring->reactor, __ATOMIC_ACQUIRE);
+	uint64_t one = 1;
+
+	if (r && write(r->wakefd, &one, sizeof(one)) < 0) {
+		/* the counter cannot overflow here */
+	}
 }
 
 static int reactor_create(struct ursa_ring *ring)
@@ -199,9 +230,14 @@ static int reactor_create(struct ursa_ring *ring)
 	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->wakefd, &ev) < 0)
 		goto fail;
 	pthread_mutex_init(&r->lock, NULL);
-	ring->reactor = r;
-	if (pthread_create(&r->thread, NULL, reactor_main, ring) != 0) {
-		ring->reactor = NULL;
+	/* DEFER_TASKRUN: readiness is handled by the task when it waits in
+	 * io_uring_enter (GETEVENTS), as the kernel runs its task work then;
+	 * no reactor thread, no hand-off between threads. */
+	r->has_thread = !(ring->setup_flags & IORING_SETUP_DEFER_TASKRUN);
+	__atomic_store_n(&ring->reactor, r, __ATOMIC_RELEASE);
+	if (r->has_thread &&
+	    pthread_create(&r->thread, NULL, reactor_main, ring) != 0) {
+		__atomic_store_n(&ring->reactor, NULL, __ATOMIC_RELEASE);
 		pthread_mutex_destroy(&r->lock);
 		goto fail;
 	}
@@ -311,7 +347,8 @@ void ursa_poll_destroy(struct ursa_ring *ring)
 	if (write(r->wakefd, &one, sizeof(one)) < 0) {
 		/* the counter cannot overflow here */
 	}
-	pthread_join(r->thread, NULL);
+	if (r->has_thread)
+		pthread_join(r->thread, NULL);
 	for (b = 0; b < NR_BUCKETS; b++) {
 		struct poll_entry *e, *next;
 

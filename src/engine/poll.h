@@ -15,5 +15,7 @@
  * caller hands the request to a worker instead. */
 int ursa_poll_arm(struct ursa_req *req, unsigned events);
 void ursa_poll_cancel_all(struct ursa_ring *ring);
+int ursa_poll_run(struct ursa_ring *ring, int timeout_ms, const sigset_t *sigmask);
+void ursa_poll_wake(struct ursa_ring *ring);
 void ursa_poll_destroy(struct ursa_ring *ring);
 #endif
