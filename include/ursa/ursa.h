@@ -54,6 +54,13 @@ int ursa_close(int fd);
 void *ursa_ring_mmap(int fd, unsigned long long off, size_t len);
 int ursa_ring_munmap(void *addr, size_t len);
 
+/*
+ * Ring fds created from now on are placed at fd numbers >= base (0: the
+ * lowest free number, the default).  Used by ursa-run, whose seccomp
+ * filter recognises ring fds by their number.
+ */
+void ursa_set_ring_fd_base(int base);
+
 /* True if fd names a ring served by the ursa engine in this process. */
 int ursa_is_ring_fd(int fd);
 

@@ -278,6 +278,28 @@ struct ursa_ring {
 	int			memfs_hint[URSA_MEMFS_HINTS];
 };
 
+/*
+ * SINGLE_ISSUER without SQPOLL: only the owner thread submits or registers
+ * (others get -EEXIST before any lock), so uring_lock has nothing to
+ * serialise and is skipped.
+ */
+static inline bool ursa_ring_lock_needed(const struct ursa_ring *ring)
+{
+	return !ring->submitter_tid || ring->sqpoll;
+}
+
+static inline void ursa_uring_lock(struct ursa_ring *ring)
+{
+	if (ursa_ring_lock_needed(ring))
+		pthread_mutex_lock(&ring->uring_lock);
+}
+
+static inline void ursa_uring_unlock(struct ursa_ring *ring)
+{
+	if (ursa_ring_lock_needed(ring))
+		pthread_mutex_unlock(&ring->uring_lock);
+}
+
 /* ------------------------------------------------------------- entry points */
 
 struct ursa_ring *ursa_ring_lookup(int fd);

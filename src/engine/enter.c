@@ -327,9 +327,9 @@ int ursa_ring_enter(struct ursa_ring *ring, unsigned to_submit,
 		if (ring->submitter_tid && ring->submitter_tid != ursa_gettid())
 			return -EEXIST;
 		ursa_thread_mark_ctx();
-		pthread_mutex_lock(&ring->uring_lock);
+		ursa_uring_lock(ring);
 		ret = ursa_submit_sqes(ring, to_submit);
-		pthread_mutex_unlock(&ring->uring_lock);
+		ursa_uring_unlock(ring);
 		if ((unsigned)ret != to_submit)
 			return ret;
 	}

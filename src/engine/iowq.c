@@ -195,7 +195,9 @@ static int acct_of(struct ursa_req *req)
 void ursa_iowq_enqueue(struct ursa_req *req)
 {
 	struct ursa_iowq *wq = req->ring->iowq;
-	int acct = ursa_opdefs[req->opcode].needs_file ? acct_of(req) : ACCT_BOUND;
+	const struct ursa_opdef *def = &ursa_opdefs[req->opcode];
+	int acct = def->unbound ? ACCT_UNBOUND :
+		   def->needs_file ? acct_of(req) : ACCT_BOUND;
 	struct ursa_acct *a = &wq->acct[acct];
 	struct ursa_worker *w = NULL;
 

@@ -23,6 +23,7 @@ struct ursa_opdef {
 	unsigned buffer_select : 1;	/* IOSQE_BUFFER_SELECT allowed */
 	unsigned iopoll : 1;		/* allowed on IORING_SETUP_IOPOLL rings */
 	unsigned force_worker : 1;	/* always blocks: straight to a worker */
+	unsigned unbound : 1;		/* may block indefinitely: unbounded workers */
 	unsigned ioprio : 1;		/* sqe->ioprio has a meaning */
 	unsigned sqe128 : 1;		/* takes a 128-byte SQE (SQE_MIXED) */
 	unsigned implemented : 1;	/* reported by the probe */

@@ -190,15 +190,40 @@ static void fill_offsets(struct ursa_ring *ring, struct io_uring_params *p,
 /* Memory: a memfd with the SQ ring at IORING_OFF_SQ_RING, the CQ ring at
  * IORING_OFF_CQ_RING and the SQEs at IORING_OFF_SQES, so the application's
  * mmap() calls find what the kernel would give them. */
+/*
+ * Where ring fds go: at or above a base, when an interposer (ursa-run) wants
+ * ring fds in a range its seccomp filter can recognise by number.
+ */
+static _Atomic int ring_fd_base;
+
+void ursa_set_ring_fd_base(int base)
+{
+	atomic_store(&ring_fd_base, base > 0 ? base : 0);
+}
+
+static int ring_memfd_create(void)
+{
+	int fd = memfd_create("[io_uring]", MFD_CLOEXEC);
+	int base = atomic_load(&ring_fd_base);
+
+	if (fd >= 0 && base > 0 && fd < base) {
+		int moved = fcntl(fd, F_DUPFD_CLOEXEC, base);
+
+		close(fd);
+		fd = moved;
+	}
+	return fd < 0 ? -errno : fd;
+}
+
 static int ring_map_memfd(struct ursa_ring *ring, size_t sq_sz, size_t cq_sz,
 			  size_t sqe_sz)
 {
 	off_t size = (off_t)(IORING_OFF_SQES + page_round(sqe_sz));
 	void *m;
 
-	ring->fd = memfd_create("[io_uring]", MFD_CLOEXEC);
+	ring->fd = ring_memfd_create();
 	if (ring->fd < 0)
-		return -errno;
+		return ring->fd;
 	if (ftruncate(ring->fd, size) < 0)
 		return -errno;
 	ring->sq_map_sz = page_round(sq_sz);
@@ -409,9 +434,10 @@ int ursa_ring_setup(unsigned entries, struct io_uring_params *p)
 			goto fail;
 		}
 		ring->mem = URSA_MEM_USER;
-		ring->fd = memfd_create("[io_uring]", MFD_CLOEXEC);
+		ring->fd = ring_memfd_create();
 		if (ring->fd < 0) {
-			ret = -errno;
+			ret = ring->fd;
+			ring->fd = -1;
 			goto fail;
 		}
 		memset(rings, 0, RINGS_HDR);

@@ -886,6 +886,70 @@ int ursa_files_update(struct ursa_req *req, unsigned issue_flags)
 	return done ? (int)done : ret;
 }
 
+/* ------------------------------------------------- direct descriptors API */
+
+/*
+ * Install fd into the fixed file table (a direct descriptor): at slot, or
+ * in a free slot of the allocation range with IORING_FILE_INDEX_ALLOC.
+ * The table takes its own dup; the caller keeps fd (and usually closes
+ * it).  Returns the slot, or -ENXIO (no table), -EINVAL (slot out of
+ * range), -ENFILE (no free slot), -EBADF.  An occupied slot is replaced,
+ * as the kernel does.
+ */
+int ursa_file_install(struct ursa_ring *ring, int fd, unsigned slot)
+{
+	struct ursa_file_node *node;
+	int ret;
+
+	ret = file_node_new(ring, fd, 0, &node);
+	if (ret)
+		return ret;
+	if (slot == IORING_FILE_INDEX_ALLOC) {
+		pthread_mutex_lock(&ring->rsrc_lock);
+		ret = file_alloc_slot(ring);
+		if (ret >= 0)
+			ring->files.nodes[ret] = node;
+		pthread_mutex_unlock(&ring->rsrc_lock);
+		if (ret < 0)
+			ursa_file_node_put(node);
+		return ret;
+	}
+	if (!ring->files.nodes) {
+		ursa_file_node_put(node);
+		return -ENXIO;
+	}
+	if (slot >= ring->files.nr) {
+		ursa_file_node_put(node);
+		return -EINVAL;
+	}
+	ret = file_slot_set(ring, slot, node);
+	return ret ? ret : (int)slot;
+}
+
+/* Empty a fixed file slot (IORING_OP_CLOSE with file_index).  -ENXIO
+ * without a table, -EINVAL out of range, -EBADF if the slot is empty. */
+int ursa_file_remove(struct ursa_ring *ring, unsigned slot)
+{
+	struct ursa_file_node *old;
+
+	pthread_mutex_lock(&ring->rsrc_lock);
+	if (!ring->files.nodes) {
+		pthread_mutex_unlock(&ring->rsrc_lock);
+		return -ENXIO;
+	}
+	if (slot >= ring->files.nr) {
+		pthread_mutex_unlock(&ring->rsrc_lock);
+		return -EINVAL;
+	}
+	old = ring->files.nodes[slot];
+	ring->files.nodes[slot] = NULL;
+	pthread_mutex_unlock(&ring->rsrc_lock);
+	if (!old)
+		return -EBADF;
+	ursa_file_node_put(old);
+	return 0;
+}
+
 void ursa_rsrc_exit(struct ursa_ring *ring)
 {
 	if (ring->files.nodes)

@@ -19,6 +19,11 @@ void ursa_buf_node_put(struct ursa_buf_node *node);
 int ursa_buf_check_range(const struct ursa_buf_node *node, uint64_t addr,
 			 uint64_t len);
 
+/* Direct descriptors: install fd at slot (or IORING_FILE_INDEX_ALLOC);
+ * returns the slot or -errno.  Remove empties a slot. */
+int ursa_file_install(struct ursa_ring *ring, int fd, unsigned slot);
+int ursa_file_remove(struct ursa_ring *ring, unsigned slot);
+
 /* register.c's handlers */
 int ursa_register_files(struct ursa_ring *ring, void *arg, unsigned nr);
 int ursa_register_files2(struct ursa_ring *ring, void *arg, unsigned size);
