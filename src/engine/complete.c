@@ -10,6 +10,7 @@
 
 #include "engine.h"
 #include "poll.h"
+#include "timeout.h"
 
 #define COMPL_F_BIG	0x80000000u	/* internal: compl entry has a 32b tail */
 
@@ -110,6 +111,7 @@ static bool cq_fill(struct ursa_ring *ring, uint64_t user_data, int32_t res,
 static void post_locked(struct ursa_ring *ring, uint64_t user_data,
 			int32_t res, uint32_t flags, const uint64_t *big)
 {
+	ring->cq_posted++;
 	/* Order is kept: once anything overflowed, new CQEs queue behind it. */
 	if (unlikely(ring->ocq_head) ||
 	    unlikely(!cq_fill(ring, user_data, res, flags, big)))
@@ -168,12 +170,40 @@ void ursa_post_cqe(struct ursa_ring *ring, uint64_t user_data, int32_t res,
 	post_locked(ring, user_data, res, cflags, big);
 	commit_and_wake(ring, old, tls_in_worker);
 	pthread_mutex_unlock(&ring->completion_lock);
+	if (unlikely(__atomic_load_n(&ring->has_count_timeouts, __ATOMIC_ACQUIRE)))
+		ursa_timeouts_flush(ring);
+}
+
+/*
+ * A multishot CQE (IORING_CQE_F_MORE): posted only if it fits in the CQ
+ * with nothing overflowed; otherwise false, and the caller ends the
+ * request with a final CQE, as the kernel does rather than overflow.
+ */
+bool ursa_post_cqe_more(struct ursa_ring *ring, uint64_t user_data, int32_t res)
+{
+	bool ok = false;
+	unsigned old;
+
+	pthread_mutex_lock(&ring->completion_lock);
+	old = ring->cached_cq_tail;
+	if (!ring->ocq_head) {
+		ok = cq_fill(ring, user_data, res, IORING_CQE_F_MORE, NULL);
+		if (ok)
+			ring->cq_posted++;
+	}
+	commit_and_wake(ring, old, tls_in_worker);
+	pthread_mutex_unlock(&ring->completion_lock);
+	if (ok && unlikely(__atomic_load_n(&ring->has_count_timeouts,
+					   __ATOMIC_ACQUIRE)))
+		ursa_timeouts_flush(ring);
+	return ok;
 }
 
 void ursa_flush_compl(struct ursa_ring *ring)
 {
 	unsigned i, old;
 
+again:
 	if (!ring->nr_compl)
 		return;
 	pthread_mutex_lock(&ring->completion_lock);
@@ -188,6 +218,12 @@ void ursa_flush_compl(struct ursa_ring *ring)
 	ring->nr_compl = 0;
 	commit_and_wake(ring, old, tls_in_worker);
 	pthread_mutex_unlock(&ring->completion_lock);
+	if (unlikely(__atomic_load_n(&ring->has_count_timeouts, __ATOMIC_ACQUIRE))) {
+		/* Timeouts completed by these CQEs batch their own: post them
+		 * too before returning. */
+		ursa_timeouts_flush(ring);
+		goto again;
+	}
 }
 
 void ursa_flush_overflow(struct ursa_ring *ring)

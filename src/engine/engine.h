@@ -36,6 +36,7 @@ struct ursa_req;
 struct ursa_iowq;
 struct ursa_reactor;
 struct ursa_sqpoll;
+struct ursa_timers;
 struct ursa_executor;
 
 /* ---------------------------------------------------------------- requests */
@@ -55,6 +56,7 @@ enum {
 	REQ_F_IN_WORKER		= 1u << 14,
 	REQ_F_CANCELED		= 1u << 15,
 	REQ_F_PREPPED		= 1u << 16,	/* prep ran: cleanup applies */
+	REQ_F_NOFAIL		= 1u << 17,	/* a negative result is not a failure */
 };
 
 /* Bytes of per-opcode state carried in a request (kernel: io_kiocb.cmd). */
@@ -81,6 +83,9 @@ struct ursa_req {
 	uint64_t		seq;		/* requests submitted before this one */
 	unsigned		chain_len;	/* requests in the chain it heads */
 	_Atomic int		worker_tid;	/* worker thread running it, or 0 */
+	_Atomic unsigned	cancel;		/* set by a canceller (any thread) */
+	uint64_t		cancel_seq;	/* last cancel pass that matched it */
+	struct ursa_req		*link_timeout;	/* IORING_OP_LINK_TIMEOUT guarding it */
 	union {
 		unsigned char	bytes[URSA_OP_DATA_SIZE];
 		uint64_t	align;
@@ -269,6 +274,16 @@ struct ursa_ring {
 
 	struct ursa_iowq	*iowq;
 	struct ursa_reactor	*reactor;
+	struct ursa_timers	*timers;
+	/* Pairs requests with their link timeouts and guards the list of
+	 * active timeouts (timeout.c). */
+	pthread_mutex_t		timeout_lock;
+	struct ursa_req		*timeouts;		/* active IORING_OP_TIMEOUTs */
+	_Atomic unsigned	timeouts_fired;		/* wakes waiters (enter) */
+	uint64_t		cq_posted;		/* CQEs posted, for timeout counts */
+	uint64_t		cq_timeouts;		/* ... of which timeouts' own */
+	_Atomic uint64_t	cancel_seq;
+	bool			has_count_timeouts;
 	struct ursa_sqpoll	*sqpoll;
 	const struct ursa_executor *exec;
 
@@ -345,6 +360,7 @@ static inline void ursa_req_set_fail(struct ursa_req *req)
 /* Post a CQE from any thread.  big may be NULL. */
 void ursa_post_cqe(struct ursa_ring *ring, uint64_t user_data, int32_t res,
 		   uint32_t cflags, const uint64_t *big);
+bool ursa_post_cqe_more(struct ursa_ring *ring, uint64_t user_data, int32_t res);
 /* Flush the submitter's completion batch to the CQ. */
 void ursa_flush_compl(struct ursa_ring *ring);
 /* Move overflowed CQEs into the CQ as room allows. */

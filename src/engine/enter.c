@@ -233,6 +233,7 @@ int ursa_cq_wait(struct ursa_ring *ring, unsigned min_complete, unsigned flags,
 	struct wait_args w;
 	unsigned target = min_complete;
 	bool min_phase, defer;
+	unsigned fired;
 	int ret;
 
 	ret = parse_wait_args(ring, flags, arg, argsz, &w);
@@ -254,6 +255,7 @@ int ursa_cq_wait(struct ursa_ring *ring, unsigned min_complete, unsigned flags,
 
 	min_phase = w.has_min_wait;
 	ret = 0;
+	fired = atomic_load(&ring->timeouts_fired);
 	atomic_fetch_add_explicit(&ring->cq_waiters, 1, memory_order_seq_cst);
 	for (;;) {
 		const struct timespec *dl;
@@ -263,6 +265,9 @@ int ursa_cq_wait(struct ursa_ring *ring, unsigned min_complete, unsigned flags,
 		atomic_thread_fence(memory_order_seq_cst);
 		ursa_flush_overflow(ring);
 		if (ursa_cq_ready(ring) >= target)
+			break;
+		/* An IORING_OP_TIMEOUT that fired ends the wait early. */
+		if (atomic_load(&ring->timeouts_fired) != fired)
 			break;
 		if (ring->cq_dropped) {
 			ring->cq_dropped = false;

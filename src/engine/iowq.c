@@ -21,6 +21,8 @@
 
 #include "iowq.h"
 #include "opdef.h"
+#include "timer.h"
+#include "cancel.h"
 
 #define URSA_SIG_CANCEL		(SIGRTMAX - 3)
 #define WORKER_IDLE_SEC		5
@@ -31,8 +33,13 @@ struct ursa_worker {
 	struct ursa_worker	*next;
 	pthread_t		thread;
 	struct ursa_iowq	*wq;
+	struct ursa_ring	*ring;
 	struct ursa_req		*cur;	/* guarded by wq->lock */
 	int			acct;
+	bool			kicking;	/* kick timer queued (wq->lock) */
+	bool			exited;
+	uint64_t		kick_delay;
+	struct ursa_timer	kick;
 };
 
 struct ursa_acct {
@@ -113,6 +120,48 @@ static struct ursa_req *acct_pop(struct ursa_acct *a)
 	return req;
 }
 
+/*
+ * Interrupt a worker's blocking syscall.  A signal that lands just before
+ * the syscall starts is lost, so the kick repeats on a timer (1 ms, then
+ * doubling) for as long as the worker is still on a cancelled request.
+ * Called with wq->lock held.
+ */
+static void kick_fn(struct ursa_timer *tm)
+{
+	struct ursa_worker *w = (struct ursa_worker *)((char *)tm -
+				offsetof(struct ursa_worker, kick));
+	struct ursa_iowq *wq = w->wq;
+	bool again;
+
+	pthread_mutex_lock(&wq->lock);
+	again = w->cur && atomic_load(&w->cur->cancel) && !w->exited;
+	if (again) {
+		pthread_kill(w->thread, URSA_SIG_CANCEL);
+		if (w->kick_delay < 64 * 1000 * 1000)
+			w->kick_delay *= 2;
+		w->kick.expires = ursa_now_ns() + w->kick_delay;
+		if (ursa_timer_add(w->ring, &w->kick))
+			again = false;
+	}
+	if (!again)
+		ursa_timer_done(&w->kick);
+	w->kicking = again;
+	pthread_mutex_unlock(&wq->lock);
+}
+
+static void worker_kick(struct ursa_ring *ring, struct ursa_worker *w)
+{
+	pthread_kill(w->thread, URSA_SIG_CANCEL);
+	if (w->kicking)
+		return;
+	w->kick_delay = 1000 * 1000;
+	w->kick.fn = kick_fn;
+	w->kick.expires = ursa_now_ns() + w->kick_delay;
+	w->ring = ring;
+	if (!ursa_timer_add(ring, &w->kick))
+		w->kicking = true;
+}
+
 static void *worker_main(void *arg)
 {
 	struct ursa_worker *w = arg;
@@ -154,7 +203,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&wq->lock);
 
 		req->flags |= REQ_F_IN_WORKER;
-		if (req->flags & REQ_F_CANCELED)
+		if (atomic_load(&req->cancel))
 			ursa_req_complete(req, -ECANCELED);
 		else
 			ursa_req_reissue(req, URSA_ISSUE_WORKER);
@@ -174,6 +223,17 @@ static void *worker_main(void *arg)
 		}
 	}
 	a->nr_workers--;
+	w->exited = true;
+	{
+		bool kicking = w->kicking;
+
+		pthread_mutex_unlock(&wq->lock);
+		/* The kick timer takes wq->lock: cancel it unlocked, before
+		 * the worker (which holds the timer) goes. */
+		if (kicking)
+			ursa_timer_cancel(w->ring, &w->kick);
+		pthread_mutex_lock(&wq->lock);
+	}
 	wq->nr_threads--;
 	pthread_cond_broadcast(&wq->exit_cond);
 	pthread_mutex_unlock(&wq->lock);
@@ -275,14 +335,90 @@ bool ursa_iowq_cancel(struct ursa_ring *ring, struct ursa_req *req)
 	}
 	for (w = wq->workers; w; w = w->next) {
 		if (w->cur == req) {
-			req->flags |= REQ_F_CANCELED;
-			pthread_kill(w->thread, URSA_SIG_CANCEL);
+			atomic_store(&req->cancel, 1);
+			worker_kick(ring, w);
 			pthread_mutex_unlock(&wq->lock);
 			return true;
 		}
 	}
 	pthread_mutex_unlock(&wq->lock);
 	return false;
+}
+
+/* Take req off a worker queue (1: the caller completes it), or interrupt
+ * the worker running it (0: it completes by itself). */
+int ursa_iowq_remove(struct ursa_ring *ring, struct ursa_req *req)
+{
+	struct ursa_iowq *wq = ring->iowq;
+	struct ursa_worker *w;
+	int i;
+
+	if (!wq)
+		return 0;
+	pthread_mutex_lock(&wq->lock);
+	for (i = 0; i < NR_ACCT; i++) {
+		struct ursa_req **pp;
+
+		for (pp = &wq->acct[i].head; *pp; pp = &(*pp)->next) {
+			if (*pp == req) {
+				*pp = req->next;
+				if (!*pp)
+					wq->acct[i].tail = pp;
+				req->next = NULL;
+				pthread_mutex_unlock(&wq->lock);
+				return 1;
+			}
+		}
+	}
+	for (w = wq->workers; w; w = w->next) {
+		if (w->cur == req) {
+			worker_kick(ring, w);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&wq->lock);
+	return 0;
+}
+
+/*
+ * Cancel by criteria (IORING_OP_ASYNC_CANCEL): the first matching queued
+ * item is taken off and completed with -ECANCELED (0); otherwise the first
+ * matching running one is interrupted (-EALREADY); else -ENOENT.
+ */
+int ursa_iowq_cancel_match(struct ursa_ring *ring, struct ursa_cancel_data *cd)
+{
+	struct ursa_iowq *wq = ring->iowq;
+	struct ursa_worker *w;
+	int i;
+
+	if (!wq)
+		return -ENOENT;
+	pthread_mutex_lock(&wq->lock);
+	for (i = 0; i < NR_ACCT; i++) {
+		struct ursa_req **pp, *req;
+
+		for (pp = &wq->acct[i].head; (req = *pp); pp = &req->next) {
+			if (!ursa_cancel_match(cd, req))
+				continue;
+			*pp = req->next;
+			if (!*pp)
+				wq->acct[i].tail = pp;
+			req->next = NULL;
+			pthread_mutex_unlock(&wq->lock);
+			ursa_req_complete(req, -ECANCELED);
+			return 0;
+		}
+	}
+	for (w = wq->workers; w; w = w->next) {
+		if (w->cur && ursa_cancel_match(cd, w->cur)) {
+			atomic_store(&w->cur->cancel, 1);
+			worker_kick(ring, w);
+			pthread_mutex_unlock(&wq->lock);
+			return -EALREADY;
+		}
+	}
+	pthread_mutex_unlock(&wq->lock);
+	return -ENOENT;
 }
 
 /*
@@ -321,7 +457,7 @@ void ursa_iowq_destroy(struct ursa_ring *ring)
 
 		for (w = wq->workers; w; w = w->next) {
 			if (w->cur) {
-				w->cur->flags |= REQ_F_CANCELED;
+				atomic_store(&w->cur->cancel, 1);
 				pthread_kill(w->thread, URSA_SIG_CANCEL);
 			}
 		}

@@ -16,4 +16,7 @@ int ursa_iowq_set_affinity(struct ursa_ring *ring, const cpu_set_t *set,
 /* Interrupt the worker running req (its blocking syscall returns EINTR).
  * Returns true if req was queued or running and will complete. */
 bool ursa_iowq_cancel(struct ursa_ring *ring, struct ursa_req *req);
+struct ursa_cancel_data;
+int ursa_iowq_cancel_match(struct ursa_ring *ring, struct ursa_cancel_data *cd);
+int ursa_iowq_remove(struct ursa_ring *ring, struct ursa_req *req);
 #endif

@@ -6,6 +6,9 @@
 #include "opdef.h"
 #include "advise.h"
 #include "nop.h"
+#include "cancel.h"
+#include "poll.h"
+#include "timeout.h"
 #include "rsrc.h"
 #include "rw.h"
 #include "sync.h"
@@ -81,11 +84,16 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 	},
 	[IORING_OP_POLL_ADD] = {
 		.name		= "POLL_ADD",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_poll_add_prep,
+		.issue		= ursa_poll_add,
+		.needs_file	= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_POLL_REMOVE] = {
 		.name		= "POLL_REMOVE",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_poll_remove_prep,
+		.issue		= ursa_poll_remove_op,
+		.implemented	= 1,
 	},
 	[IORING_OP_SYNC_FILE_RANGE] = {
 		.name		= "SYNC_FILE_RANGE",
@@ -108,11 +116,15 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 	},
 	[IORING_OP_TIMEOUT] = {
 		.name		= "TIMEOUT",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_timeout_prep,
+		.issue		= ursa_timeout,
+		.implemented	= 1,
 	},
 	[IORING_OP_TIMEOUT_REMOVE] = {
 		.name		= "TIMEOUT_REMOVE",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_timeout_remove_prep,
+		.issue		= ursa_timeout_remove,
+		.implemented	= 1,
 	},
 	[IORING_OP_ACCEPT] = {
 		.name		= "ACCEPT",
@@ -121,11 +133,15 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 	},
 	[IORING_OP_ASYNC_CANCEL] = {
 		.name		= "ASYNC_CANCEL",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_async_cancel_prep,
+		.issue		= ursa_async_cancel,
+		.implemented	= 1,
 	},
 	[IORING_OP_LINK_TIMEOUT] = {
 		.name		= "LINK_TIMEOUT",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_link_timeout_prep,
+		.issue		= ursa_link_timeout,
+		.implemented	= 1,
 	},
 	[IORING_OP_CONNECT] = {
 		.name		= "CONNECT",

@@ -16,6 +16,7 @@
 #include "iowq.h"
 #include "opdef.h"
 #include "rsrc.h"
+#include "cancel.h"
 
 /* ------------------------------------------------------- registered rings */
 
@@ -503,6 +504,8 @@ static int do_register(struct ursa_ring *ring, unsigned opcode, void *arg,
 		return ursa_register_file_alloc_range(ring, arg, nr);
 	case IORING_REGISTER_CLONE_BUFFERS:
 		return ursa_register_clone_buffers(ring, arg, nr);
+	case IORING_REGISTER_SYNC_CANCEL:
+		return ursa_register_sync_cancel(ring, arg, nr);
 	case IORING_REGISTER_CLOCK:
 		return register_clock(ring, arg, nr);
 	case IORING_REGISTER_CLONE_FILES:

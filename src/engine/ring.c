@@ -18,6 +18,8 @@
 #include "rsrc.h"
 #include "sqpoll.h"
 #include "executor.h"
+#include "timeout.h"
+#include "timer.h"
 #include <ursa/ursa.h>
 
 int ursa_ring_publish(struct ursa_ring *ring);
@@ -365,6 +367,7 @@ static void ring_free(struct ursa_ring *ring)
 	pthread_mutex_destroy(&ring->uring_lock);
 	pthread_mutex_destroy(&ring->completion_lock);
 	pthread_mutex_destroy(&ring->defer_lock);
+	pthread_mutex_destroy(&ring->timeout_lock);
 	free(ring);
 }
 
@@ -411,6 +414,7 @@ int ursa_ring_setup(unsigned entries, struct io_uring_params *p)
 	pthread_mutex_init(&ring->uring_lock, NULL);
 	pthread_mutex_init(&ring->completion_lock, NULL);
 	pthread_mutex_init(&ring->defer_lock, NULL);
+	pthread_mutex_init(&ring->timeout_lock, NULL);
 	if ((p->flags & IORING_SETUP_SINGLE_ISSUER) &&
 	    !(p->flags & IORING_SETUP_R_DISABLED))
 		ring->submitter_tid = ursa_gettid();
@@ -516,11 +520,15 @@ void ursa_ring_destroy(struct ursa_ring *ring)
 	pthread_mutex_lock(&ring->uring_lock);
 	ursa_drain_defer_cancel(ring);
 	pthread_mutex_unlock(&ring->uring_lock);
+	ursa_timeouts_cancel_all(ring);
 	if (ring->reactor)
 		ursa_poll_cancel_all(ring);
 	ursa_iowq_destroy(ring);
+	/* Cancelled link chains may have armed more timeouts meanwhile. */
+	ursa_timeouts_cancel_all(ring);
 	if (ring->reactor)
 		ursa_poll_destroy(ring);
+	ursa_timers_destroy(ring);
 	pthread_mutex_lock(&ring->uring_lock);
 	ursa_rsrc_exit(ring);
 	ursa_req_cache_free(ring);

@@ -339,7 +339,7 @@ static int rw_issue(struct ursa_req *req, unsigned issue_flags)
 					continue;
 				}
 			}
-			if (e == EINTR && !(req->flags & REQ_F_CANCELED))
+			if (e == EINTR && !atomic_load(&req->cancel))
 				continue;
 			if (rw->done)
 				return rw_finish(req, rw);

@@ -12,6 +12,7 @@
 #include "iowq.h"
 #include "poll.h"
 #include "rsrc.h"
+#include "timeout.h"
 
 #define SQE_VALID_FLAGS (IOSQE_FIXED_FILE | IOSQE_IO_DRAIN | IOSQE_IO_LINK | \
 	IOSQE_IO_HARDLINK | IOSQE_ASYNC | IOSQE_BUFFER_SELECT |		\
@@ -157,7 +158,7 @@ void ursa_req_complete(struct ursa_req *req, int res)
 	struct ursa_req *next;
 
 	req->res = res;
-	if (res < 0)
+	if (res < 0 && !(req->flags & REQ_F_NOFAIL))
 		req->flags |= REQ_F_FAIL;
 	if ((req->flags & REQ_F_FAIL) && (req->flags & IOSQE_CQE_SKIP_SUCCESS)) {
 		req->flags &= ~IOSQE_CQE_SKIP_SUCCESS;
@@ -165,6 +166,8 @@ void ursa_req_complete(struct ursa_req *req, int res)
 	}
 	if (!(req->flags & IOSQE_CQE_SKIP_SUCCESS))
 		post_req_cqe(req);
+	if (unlikely(req->link_timeout))
+		ursa_link_timeout_disarm(req);
 
 	next = req->link;
 	req->link = NULL;
@@ -197,6 +200,8 @@ static void fail_links(struct ursa_req *link, bool skip_cqes)
 			link->flags &= ~REQ_F_BIG_CQE;
 			post_req_cqe(link);
 		}
+		if (link->link_timeout)
+			ursa_link_timeout_disarm(link);
 		ursa_req_free(link);
 		count_complete(ring);
 	}
@@ -265,8 +270,14 @@ static void handle_issue_result(struct ursa_req *req, int ret)
 	if (tls_submit_ring == req->ring)
 		ursa_flush_compl(req->ring);
 	if (ret == URSA_ISSUE_RETRY && (def->pollin || def->pollout)) {
-		if (ursa_poll_arm(req, def->pollin ? URSA_POLL_IN : URSA_POLL_OUT) == 0)
+		int r = ursa_poll_arm(req, def->pollin ? URSA_POLL_IN : URSA_POLL_OUT);
+
+		if (r == 0)
 			return;
+		if (r == -ECANCELED) {
+			ursa_req_complete(req, -ECANCELED);
+			return;
+		}
 	}
 	ursa_iowq_enqueue(req);
 }
@@ -283,6 +294,9 @@ static void issue_one(struct ursa_req *req)
 			return;
 		}
 	}
+	/* A link timeout starts when the request it guards starts. */
+	if (unlikely(req->link_timeout))
+		ursa_link_timeout_arm(req);
 	if (unlikely(req->flags & REQ_F_PERSONALITY) &&
 	    !ursa_personality_ok(req->ring, req->personality)) {
 		ursa_req_complete(req, -EPERM);
@@ -300,17 +314,41 @@ static void issue_one(struct ursa_req *req)
 
 void ursa_req_reissue(struct ursa_req *req, unsigned issue_flags)
 {
-	int ret = ursa_exec_issue(req, issue_flags);
+	const struct ursa_opdef *def = &ursa_opdefs[req->opcode];
+	int ret;
 
-	if ((issue_flags & URSA_ISSUE_WORKER) && ret == URSA_ISSUE_RETRY) {
-		/* A worker met a pollable file that is not ready: wait for
-		 * readiness instead of holding the worker. */
-		handle_issue_result(req, ret);
+	if (!(issue_flags & URSA_ISSUE_WORKER)) {
+		handle_issue_result(req, ursa_exec_issue(req, issue_flags));
 		return;
 	}
-	if (ret == URSA_ISSUE_PUNT && (issue_flags & URSA_ISSUE_WORKER))
-		ret = -EAGAIN;	/* cannot happen for a blocking issue */
-	handle_issue_result(req, ret);
+	/*
+	 * On a worker.  As the kernel's io-wq, a pollable file is first tried
+	 * without blocking and, when not ready, waits for readiness instead
+	 * of holding the worker; everything else blocks here.
+	 */
+	if (def->pollin || def->pollout) {
+		ret = ursa_exec_issue(req, URSA_ISSUE_NONBLOCK);
+		if (ret == URSA_ISSUE_RETRY) {
+			int r = ursa_poll_arm(req, def->pollin ? URSA_POLL_IN
+							       : URSA_POLL_OUT);
+			if (r == 0)
+				return;
+			if (r == -ECANCELED) {
+				ursa_req_complete(req, -ECANCELED);
+				return;
+			}
+			ret = ursa_exec_issue(req, URSA_ISSUE_WORKER);
+		} else if (ret == URSA_ISSUE_PUNT) {
+			ret = ursa_exec_issue(req, URSA_ISSUE_WORKER);
+		}
+	} else {
+		ret = ursa_exec_issue(req, URSA_ISSUE_WORKER);
+	}
+	if (ret == URSA_ISSUE_QUEUED)
+		return;
+	if (ret == URSA_ISSUE_RETRY || ret == URSA_ISSUE_PUNT)
+		ret = -EAGAIN;	/* a blocking issue cannot ask to block */
+	ursa_req_complete(req, ret);
 }
 
 /* ------------------------------------------------------------------- drain */
@@ -455,6 +493,9 @@ static int init_req(struct ursa_ring *ring, struct ursa_req *req,
 	req->personality = 0;
 	req->chain_len = 1;
 	atomic_store_explicit(&req->worker_tid, 0, memory_order_relaxed);
+	atomic_store_explicit(&req->cancel, 0, memory_order_relaxed);
+	req->link_timeout = NULL;
+	req->cancel_seq = 0;
 
 	if (unlikely(opcode >= IORING_OP_LAST))
 		return -EINVAL;
@@ -556,8 +597,14 @@ static int submit_sqe(struct ursa_ring *ring, struct ursa_req *req,
 		return submit_fail_init(ring, req, ret);
 
 	if (unlikely(head)) {
-		ring->link_last->link = req;
-		ring->link_last = req;
+		if (req->opcode == IORING_OP_LINK_TIMEOUT) {
+			/* Not a chain member: it guards the one before it
+			 * (prep checked there is one). */
+			ring->link_last->link_timeout = req;
+		} else {
+			ring->link_last->link = req;
+			ring->link_last = req;
+		}
 		head->chain_len++;
 		if (req->flags & LINK_FLAGS)
 			return 0;
