@@ -106,3 +106,71 @@ clean:
 	rm -rf build build-asan build-tsan
 
 .PHONY: all lib test demo bench clean
+
+# --- ursa-run ---
+# ursa-run (issue 7): the drop-in liburing.so.2, the preloaded interposer,
+# the launcher, the deny-io_uring test launcher and the trap benchmark, all
+# in $(B)/run/; the tests/run-* programs (explicit rules below override the
+# generic test rule: they need system headers, -luring, or a shell script).
+# x86-64 only; not built with sanitizers (a preloaded ASan/TSan library
+# cannot load into an uninstrumented program), where the tests skip.
+RUN_DIR     := $(B)/run
+RUN_TESTS   := $(B)/tests/run-liburing $(B)/tests/run-raw $(B)/tests/run-signals \
+	       $(B)/tests/run-fio
+ifeq ($(SANITIZE),)
+RUN_TARGETS := $(RUN_DIR)/liburing.so.2 $(RUN_DIR)/libursa-preload.so \
+	       $(RUN_DIR)/ursa-run $(RUN_DIR)/deny-io_uring $(RUN_DIR)/bench-trap \
+	       $(RUN_TESTS)
+else
+RUN_TARGETS := $(RUN_TESTS)
+endif
+RUN_HDRS    := src/run/run.h tests/run-driver.h
+
+all: $(RUN_TARGETS)
+
+$(RUN_DIR)/liburing.so.2: $(LIB_PIC) src/lib/libursa.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,liburing.so.2 -Wl,--version-script=src/lib/libursa.map \
+		$(LDFLAGS) -o $@ $(LIB_PIC) $(LDLIBS)
+
+$(RUN_DIR)/libursa-preload.so: $(B)/pic/src/run/preload.o $(RUN_DIR)/liburing.so.2
+	$(CC) -shared -Wl,-soname,libursa-preload.so $(LDFLAGS) -o $@ $< \
+		$(RUN_DIR)/liburing.so.2 -Wl,-rpath,'$$ORIGIN' -ldl $(LDLIBS)
+
+$(B)/pic/src/run/preload.o: src/run/run.h
+
+$(RUN_DIR)/%: src/run/%.c $(RUN_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LDFLAGS) -ldl $(LDLIBS)
+
+ifeq ($(SANITIZE),)
+# (a) written against Debian's <liburing.h>, linked with -luring.
+ifneq ($(HAVE_SYS_LIBURING),)
+$(B)/tests/run-liburing: tests/run-liburing.c $(RUN_HDRS) $(filter-out $(B)/tests/%,$(RUN_TARGETS))
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS) -luring $(LDLIBS)
+else
+$(B)/tests/run-liburing: tests/run-liburing.c
+	@mkdir -p $(dir $@)
+	printf '#!/bin/sh\necho "skip: needs Debian liburing-dev (/usr/include/liburing.h)"\nexit 77\n' > $@
+	chmod +x $@
+endif
+# (b), (c): raw syscalls only, the uAPI header from ursa's include/.
+$(B)/tests/run-raw $(B)/tests/run-signals: $(B)/tests/run-%: tests/run-%.c $(RUN_HDRS) $(filter-out $(B)/tests/%,$(RUN_TARGETS))
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LDFLAGS) $(LDLIBS)
+# (d) fio, a shell script.
+$(B)/tests/run-fio: tests/run-fio.sh $(filter-out $(B)/tests/%,$(RUN_TARGETS))
+	@mkdir -p $(dir $@)
+	cp $< $@
+	chmod +x $@
+else
+$(RUN_TESTS): $(B)/tests/run-%:
+	@mkdir -p $(dir $@)
+	printf '#!/bin/sh\necho "skip: ursa-run is not built with SANITIZE=$(SANITIZE)"\nexit 77\n' > $@
+	chmod +x $@
+endif
+
+.PHONY: run-targets
+run-targets: $(RUN_TARGETS)
+# --- end ursa-run ---

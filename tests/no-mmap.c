@@ -6,7 +6,9 @@
  * (-ENOMEM from the library); raw io_uring_setup with NO_MMAP and no
  * addresses (user_addr 0) and with addresses that are not page aligned;
  * mmap() of such a ring's fd at the ring offsets fails as the kernel's does
- * (the memory is the application's: there is nothing to map).
+ * (the memory is the application's: there is nothing to map); memory that
+ * is not mapped, read-only, or mapped for only part of a region fails setup
+ * with -EFAULT.
  */
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -181,21 +183,14 @@ static void test_small_buffer(void)
 	t_eq(munmap(mem, page), 0);
 }
 
-/* Offsets and sizes of the kernel's single-region layout. */
-struct layout {
-	size_t rings_bytes;	/* header + CQEs + SQ array */
-	size_t sqes_bytes;
-};
-
-static struct layout layout_for(unsigned sq, unsigned cq)
+static int raw_setup_p(unsigned entries, struct io_uring_params *p,
+		       unsigned flags, void *sqes, void *rings)
 {
-	struct layout l;
-	size_t off = 64 + (size_t)cq * sizeof(struct io_uring_cqe);
-
-	off = (off + 63) & ~(size_t)63;
-	l.rings_bytes = off + sq * sizeof(unsigned);
-	l.sqes_bytes = (size_t)sq * sizeof(struct io_uring_sqe);
-	return l;
+	memset(p, 0, sizeof(*p));
+	p->flags = flags;
+	p->sq_off.user_addr = (unsigned long long)(uintptr_t)sqes;
+	p->cq_off.user_addr = (unsigned long long)(uintptr_t)rings;
+	return io_uring_setup(entries, p);
 }
 
 static int raw_setup(unsigned entries, unsigned flags, void *sqes,
@@ -203,11 +198,7 @@ static int raw_setup(unsigned entries, unsigned flags, void *sqes,
 {
 	struct io_uring_params p;
 
-	memset(&p, 0, sizeof(p));
-	p.flags = flags;
-	p.sq_off.user_addr = (unsigned long long)(uintptr_t)sqes;
-	p.cq_off.user_addr = (unsigned long long)(uintptr_t)rings;
-	return io_uring_setup(entries, &p);
+	return raw_setup_p(entries, &p, flags, sqes, rings);
 }
 
 static void close_ring_fd(int fd)
@@ -220,12 +211,10 @@ static void close_ring_fd(int fd)
 
 static void test_raw_setup_errors(void)
 {
-	struct layout l = layout_for(8, 16);
+	struct io_uring_params p;
 	char *sqes = map_anon(4 * page);
 	char *rings = map_anon(4 * page);
 	int fd;
-
-	t_assert(l.rings_bytes <= page && l.sqes_bytes <= page);
 
 	/* Both addresses 0. */
 	t_eq(raw_setup(8, IORING_SETUP_NO_MMAP, NULL, NULL), -EFAULT);
@@ -233,35 +222,47 @@ static void test_raw_setup_errors(void)
 	t_eq(raw_setup(8, IORING_SETUP_NO_MMAP, sqes, NULL), -EFAULT);
 	t_eq(raw_setup(8, IORING_SETUP_NO_MMAP, NULL, rings), -EFAULT);
 
-	/* Not page aligned (but cacheline aligned): -EINVAL. */
+	/* Not page aligned (even if cacheline aligned): -EINVAL. */
 	t_eq(raw_setup(8, IORING_SETUP_NO_MMAP, sqes + 64, rings), -EINVAL);
 	t_eq(raw_setup(8, IORING_SETUP_NO_MMAP, sqes, rings + 64), -EINVAL);
 	t_eq(raw_setup(8, IORING_SETUP_NO_MMAP, sqes + 8, rings), -EINVAL);
 	t_eq(raw_setup(8, IORING_SETUP_NO_MMAP, sqes, rings + 1), -EINVAL);
 
-	/* Well aligned: a ring.  NOP through it with the raw calls. */
-	fd = raw_setup(8, IORING_SETUP_NO_MMAP, sqes, rings);
+	/* Well aligned: a ring.  A NOP through it with the raw calls, using
+	 * the offsets setup returned (relative to the rings region). */
+	fd = raw_setup_p(8, &p, IORING_SETUP_NO_MMAP, sqes, rings);
 	if (fd < 0)
 		t_fail("raw NO_MMAP setup: %s", t_errname(fd));
 	{
 		struct io_uring_sqe *sqe = (struct io_uring_sqe *)sqes;
-		unsigned *tail = (unsigned *)(rings + 4);
-		unsigned *array = (unsigned *)(rings +
-			((64 + 16 * sizeof(struct io_uring_cqe) + 63) & ~63ul));
-		struct io_uring_cqe *cqe = (struct io_uring_cqe *)(rings + 64);
+		unsigned *sq_tail = (unsigned *)(rings + p.sq_off.tail);
+		unsigned *sq_head = (unsigned *)(rings + p.sq_off.head);
+		unsigned *array = (unsigned *)(rings + p.sq_off.array);
+		unsigned *cq_tail = (unsigned *)(rings + p.cq_off.tail);
+		unsigned *cq_head = (unsigned *)(rings + p.cq_off.head);
+		struct io_uring_cqe *cqes =
+			(struct io_uring_cqe *)(rings + p.cq_off.cqes);
+
+		t_eq(p.sq_entries, 8);
+		t_eq(p.cq_entries, 16);
+		/* One region: the SQ array after the CQEs, all in a page. */
+		t_assert(p.sq_off.array >= p.cq_off.cqes +
+			 16 * sizeof(struct io_uring_cqe));
+		t_assert(p.sq_off.array + 8 * sizeof(unsigned) <= page);
+		t_eq(*(unsigned *)(rings + p.sq_off.ring_entries), 8);
+		t_eq(*(unsigned *)(rings + p.cq_off.ring_entries), 16);
 
 		memset(sqe, 0, sizeof(*sqe));
 		sqe->opcode = IORING_OP_NOP;
 		sqe->user_data = 0x1234;
 		array[0] = 0;
-		__atomic_store_n(tail, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(sq_tail, 1, __ATOMIC_RELEASE);
 		t_eq(io_uring_enter((unsigned)fd, 1, 1, IORING_ENTER_GETEVENTS,
 				    NULL), 1);
-		/* cq tail at 12 */
-		t_eq(__atomic_load_n((unsigned *)(rings + 12), __ATOMIC_ACQUIRE), 1);
-		t_eq(cqe->user_data, 0x1234);
-		t_eq(cqe->res, 0);
-		__atomic_store_n((unsigned *)(rings + 8), 1, __ATOMIC_RELEASE);
+		t_eq(__atomic_load_n(sq_head, __ATOMIC_ACQUIRE), 1);
+		t_eq(__atomic_load_n(cq_tail, __ATOMIC_ACQUIRE), 1);
+		t_check_cqe(&cqes[0], 0x1234, 0, 0);
+		__atomic_store_n(cq_head, 1, __ATOMIC_RELEASE);
 	}
 
 	/*
@@ -300,6 +301,40 @@ static void test_raw_setup_errors(void)
 	t_eq(munmap(rings, 4 * page), 0);
 }
 
+/*
+ * Page-aligned addresses that are not usable memory: the kernel pins the
+ * pages at setup, so memory that is not mapped (or not writable) fails
+ * setup with -EFAULT, instead of the ring faulting later.  Last, since an
+ * engine that touched such memory would crash the test here.
+ */
+static void test_raw_setup_bad_memory(void)
+{
+	char *good = map_anon(4 * page);
+	char *part = map_anon(4 * page);
+	char *hole = map_anon(page);
+	char *ro;
+
+	t_eq(munmap(hole, page), 0);
+	/* Only the first page of part stays mapped. */
+	t_eq(munmap(part + page, 3 * page), 0);
+	ro = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	t_assert(ro != MAP_FAILED);
+
+	/* SQEs: not mapped, read-only, mapped for only part of the array
+	 * (256 SQEs are 4 pages). */
+	t_eq(raw_setup(8, IORING_SETUP_NO_MMAP, hole, good), -EFAULT);
+	t_eq(raw_setup(8, IORING_SETUP_NO_MMAP, ro, good), -EFAULT);
+	t_eq(raw_setup(256, IORING_SETUP_NO_MMAP, part, good), -EFAULT);
+	/* Rings: the same (256 entries need 3 pages of rings). */
+	t_eq(raw_setup(256, IORING_SETUP_NO_MMAP, good, part), -EFAULT);
+	t_eq(raw_setup(8, IORING_SETUP_NO_MMAP, good, hole), -EFAULT);
+	t_eq(raw_setup(8, IORING_SETUP_NO_MMAP, good, ro), -EFAULT);
+
+	t_eq(munmap(ro, page), 0);
+	t_eq(munmap(part, page), 0);
+	t_eq(munmap(good, 4 * page), 0);
+}
+
 int main(void)
 {
 	page = (size_t)sysconf(_SC_PAGESIZE);
@@ -307,5 +342,6 @@ int main(void)
 	test_wrap();
 	test_small_buffer();
 	test_raw_setup_errors();
+	test_raw_setup_bad_memory();
 	return T_EXIT_PASS;
 }

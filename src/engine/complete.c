@@ -14,6 +14,31 @@
 
 #define COMPL_F_BIG	0x80000000u	/* internal: compl entry has a 32b tail */
 
+static __thread bool tls_in_worker;
+
+/* A thread completing a batch (fired timers, ready fds) wakes waiters once
+ * at the end of the batch instead of once per CQE. */
+static __thread struct ursa_ring *tls_batch_ring;
+static __thread bool tls_batch_wake;
+
+void ursa_wake_batch_begin(struct ursa_ring *ring)
+{
+	tls_batch_ring = ring;
+	tls_batch_wake = false;
+}
+
+void ursa_wake_batch_end(struct ursa_ring *ring)
+{
+	bool wake = tls_batch_wake;
+
+	tls_batch_ring = NULL;
+	tls_batch_wake = false;
+	if (wake)
+		ursa_cq_wake(ring);
+}
+
+
+
 static inline unsigned cqe_shift(const struct ursa_ring *ring)
 {
 	return ring->cqe32 ? 1 : 0;
@@ -134,6 +159,10 @@ static void commit_and_wake(struct ursa_ring *ring, unsigned old_tail,
 	      IORING_CQ_EVENTFD_DISABLED) &&
 	    (!ring->evfd_async_only || worker))
 		eventfd_write(ring->evfd, 1);
+	if (tls_batch_ring == ring) {
+		tls_batch_wake = true;
+		return;
+	}
 	ursa_cq_wake(ring);
 }
 
@@ -152,8 +181,6 @@ void ursa_cq_wake(struct ursa_ring *ring)
 			ursa_poll_wake(ring);
 	}
 }
-
-static __thread bool tls_in_worker;
 
 void ursa_mark_worker_thread(void)
 {

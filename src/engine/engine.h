@@ -284,6 +284,7 @@ struct ursa_ring {
 	uint64_t		cq_timeouts;		/* ... of which timeouts' own */
 	_Atomic uint64_t	cancel_seq;
 	bool			has_count_timeouts;
+	unsigned		nr_count_timeouts;	/* under timeout_lock */
 	struct ursa_sqpoll	*sqpoll;
 	const struct ursa_executor *exec;
 
@@ -369,6 +370,8 @@ unsigned ursa_cq_ready(struct ursa_ring *ring);
 int ursa_cq_wait(struct ursa_ring *ring, unsigned min_complete, unsigned flags,
 		 const void *arg, size_t argsz);
 void ursa_cq_wake(struct ursa_ring *ring);
+void ursa_wake_batch_begin(struct ursa_ring *ring);
+void ursa_wake_batch_end(struct ursa_ring *ring);
 
 /* ---------------------------------------------------------------- requests */
 

@@ -201,20 +201,19 @@ static int wait_sigmask(struct ursa_ring *ring, const sigset_t *mask,
 static int wait_task_work(struct ursa_ring *ring, const sigset_t *mask,
 			  const struct timespec *deadline)
 {
-	int timeout_ms = -1, ret;
+	int64_t timeout_ns = -1;
+	int ret;
 
 	if (deadline) {
 		struct timespec now;
-		int64_t ns;
 
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		ns = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000000000LL +
-		     (deadline->tv_nsec - now.tv_nsec);
-		if (ns <= 0)
+		timeout_ns = (int64_t)(deadline->tv_sec - now.tv_sec) * 1000000000LL +
+			     (deadline->tv_nsec - now.tv_nsec);
+		if (timeout_ns <= 0)
 			return -ETIMEDOUT;
-		timeout_ms = (int)((ns + 999999) / 1000000);
 	}
-	ret = ursa_poll_run(ring, timeout_ms, mask);
+	ret = ursa_poll_run(ring, timeout_ns, mask);
 	if (ret == -EINTR)
 		return -EINTR;
 	if (deadline) {

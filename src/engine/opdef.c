@@ -5,7 +5,15 @@
  */
 #include "opdef.h"
 #include "advise.h"
+#include "fs.h"
+#include "msg_ring.h"
 #include "nop.h"
+#include "epoll.h"
+#include "futex.h"
+#include "openclose.h"
+#include "splice.h"
+#include "statx.h"
+#include "waitid.h"
 #include "cancel.h"
 #include "poll.h"
 #include "timeout.h"
@@ -13,6 +21,7 @@
 #include "rw.h"
 #include "sync.h"
 #include "truncate.h"
+#include "xattr.h"
 
 int ursa_prep_unsupported(struct ursa_req *req, const struct io_uring_sqe *sqe)
 {
@@ -157,11 +166,16 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 	},
 	[IORING_OP_OPENAT] = {
 		.name		= "OPENAT",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_openat_prep,
+		.issue		= ursa_openat,
+		.cleanup	= ursa_open_cleanup,
+		.implemented	= 1,
 	},
 	[IORING_OP_CLOSE] = {
 		.name		= "CLOSE",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_close_prep,
+		.issue		= ursa_close_op,
+		.implemented	= 1,
 	},
 	[IORING_OP_FILES_UPDATE] = {
 		.name		= "FILES_UPDATE",
@@ -172,7 +186,11 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 	},
 	[IORING_OP_STATX] = {
 		.name		= "STATX",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_statx_prep,
+		.issue		= ursa_statx,
+		.cleanup	= ursa_statx_cleanup,
+		.force_worker	= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_READ] = {
 		.name		= "READ",
@@ -224,15 +242,25 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 	},
 	[IORING_OP_OPENAT2] = {
 		.name		= "OPENAT2",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_openat2_prep,
+		.issue		= ursa_openat2,
+		.cleanup	= ursa_open_cleanup,
+		.implemented	= 1,
 	},
 	[IORING_OP_EPOLL_CTL] = {
 		.name		= "EPOLL_CTL",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_epoll_ctl_prep,
+		.issue		= ursa_epoll_ctl,
+		.implemented	= 1,
 	},
 	[IORING_OP_SPLICE] = {
 		.name		= "SPLICE",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_splice_prep,
+		.issue		= ursa_splice,
+		.needs_file	= 1,
+		.force_worker	= 1,
+		.unbound	= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_PROVIDE_BUFFERS] = {
 		.name		= "PROVIDE_BUFFERS",
@@ -244,7 +272,12 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 	},
 	[IORING_OP_TEE] = {
 		.name		= "TEE",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_tee_prep,
+		.issue		= ursa_tee,
+		.needs_file	= 1,
+		.force_worker	= 1,
+		.unbound	= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_SHUTDOWN] = {
 		.name		= "SHUTDOWN",
@@ -252,43 +285,86 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 	},
 	[IORING_OP_RENAMEAT] = {
 		.name		= "RENAMEAT",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_renameat_prep,
+		.issue		= ursa_renameat,
+		.cleanup	= ursa_fs_cleanup,
+		.force_worker	= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_UNLINKAT] = {
 		.name		= "UNLINKAT",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_unlinkat_prep,
+		.issue		= ursa_unlinkat,
+		.cleanup	= ursa_fs_cleanup,
+		.force_worker	= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_MKDIRAT] = {
 		.name		= "MKDIRAT",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_mkdirat_prep,
+		.issue		= ursa_mkdirat,
+		.cleanup	= ursa_fs_cleanup,
+		.force_worker	= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_SYMLINKAT] = {
 		.name		= "SYMLINKAT",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_symlinkat_prep,
+		.issue		= ursa_symlinkat,
+		.cleanup	= ursa_fs_cleanup,
+		.force_worker	= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_LINKAT] = {
 		.name		= "LINKAT",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_linkat_prep,
+		.issue		= ursa_linkat,
+		.cleanup	= ursa_fs_cleanup,
+		.force_worker	= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_MSG_RING] = {
 		.name		= "MSG_RING",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_msg_ring_prep,
+		.issue		= ursa_msg_ring,
+		.cleanup	= ursa_msg_ring_cleanup,
+		.needs_file	= 1,
+		.iopoll		= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_FSETXATTR] = {
 		.name		= "FSETXATTR",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_fsetxattr_prep,
+		.issue		= ursa_fsetxattr,
+		.cleanup	= ursa_xattr_cleanup,
+		.needs_file	= 1,
+		.force_worker	= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_SETXATTR] = {
 		.name		= "SETXATTR",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_setxattr_prep,
+		.issue		= ursa_setxattr,
+		.cleanup	= ursa_xattr_cleanup,
+		.force_worker	= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_FGETXATTR] = {
 		.name		= "FGETXATTR",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_fgetxattr_prep,
+		.issue		= ursa_fgetxattr,
+		.cleanup	= ursa_xattr_cleanup,
+		.needs_file	= 1,
+		.force_worker	= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_GETXATTR] = {
 		.name		= "GETXATTR",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_getxattr_prep,
+		.issue		= ursa_getxattr,
+		.cleanup	= ursa_xattr_cleanup,
+		.force_worker	= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_SOCKET] = {
 		.name		= "SOCKET",
@@ -316,23 +392,42 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 	},
 	[IORING_OP_WAITID] = {
 		.name		= "WAITID",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_waitid_prep,
+		.issue		= ursa_waitid,
+		.unbound	= 1,
+		.implemented	= 1,
 	},
+	/* Futex waits hand themselves to a worker from their first issue
+	 * (not force_worker): the issuer must see the worker asleep. */
 	[IORING_OP_FUTEX_WAIT] = {
 		.name		= "FUTEX_WAIT",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_futex_prep,
+		.issue		= ursa_futex_wait_issue,
+		.cleanup	= ursa_futex_cleanup,
+		.unbound	= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_FUTEX_WAKE] = {
 		.name		= "FUTEX_WAKE",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_futex_prep,
+		.issue		= ursa_futex_wake_issue,
+		.cleanup	= ursa_futex_cleanup,
+		.implemented	= 1,
 	},
 	[IORING_OP_FUTEX_WAITV] = {
 		.name		= "FUTEX_WAITV",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_futexv_prep,
+		.issue		= ursa_futexv_wait_issue,
+		.cleanup	= ursa_futex_cleanup,
+		.unbound	= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_FIXED_FD_INSTALL] = {
 		.name		= "FIXED_FD_INSTALL",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_fixed_fd_install_prep,
+		.issue		= ursa_fixed_fd_install,
+		.needs_file	= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_FTRUNCATE] = {
 		.name		= "FTRUNCATE",
@@ -358,7 +453,11 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 	},
 	[IORING_OP_EPOLL_WAIT] = {
 		.name		= "EPOLL_WAIT",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_epoll_wait_prep,
+		.issue		= ursa_epoll_wait,
+		.needs_file	= 1,
+		.pollin		= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_READV_FIXED] = {
 		.name		= "READV_FIXED",
@@ -384,7 +483,9 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 	},
 	[IORING_OP_PIPE] = {
 		.name		= "PIPE",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_pipe_prep,
+		.issue		= ursa_pipe,
+		.implemented	= 1,
 	},
 	[IORING_OP_NOP128] = {
 		.name		= "NOP128",

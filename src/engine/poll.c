@@ -38,7 +38,6 @@ struct poll_entry {
 struct ursa_reactor {
 	int			epfd;
 	int			wakefd;
-	int			timerfd;	/* timer.c's, or -1 */
 	int			etfd;		/* POLL_ADD set (nested), or -1 */
 	struct poll_entry	*pbuckets[NR_BUCKETS];	/* POLL_ADD waiters */
 	pthread_t		thread;
@@ -132,10 +131,6 @@ static bool reactor_dispatch(struct ursa_ring *ring, struct ursa_reactor *r,
 		struct ursa_req *ready = NULL, **rtail = &ready, *req, **pp;
 		struct poll_entry *e;
 
-		if (fd == r->timerfd) {
-			ursa_timers_run(ring);
-			continue;
-		}
 		if (fd == r->etfd) {
 			poll_ops_dispatch(ring, r);
 			continue;
@@ -195,21 +190,48 @@ static bool reactor_dispatch(struct ursa_ring *ring, struct ursa_reactor *r,
 }
 
 /*
- * Wait up to timeout_ms for readiness and handle it; with sigmask the wait
- * is epoll_pwait's (atomic mask swap).  Used by the reactor thread and, on
- * DEFER_TASKRUN rings, by the task waiting in io_uring_enter.
- * Returns 0, -EINTR, or -ECANCELED when the reactor is exiting.
+ * Wait up to timeout_ns (-1: no limit) for readiness or the next timer and
+ * handle what is due; with sigmask the wait is epoll_pwait2's (atomic mask
+ * swap).  Used by the reactor thread and, on DEFER_TASKRUN rings, by the
+ * task waiting in io_uring_enter.  Returns 0, -EINTR, or -ECANCELED when
+ * the reactor is exiting.
  */
-int ursa_poll_run(struct ursa_ring *ring, int timeout_ms, const sigset_t *sigmask)
+int ursa_poll_run(struct ursa_ring *ring, int64_t timeout_ns,
+		  const sigset_t *sigmask)
 {
 	struct ursa_reactor *r = ring->reactor;
 	struct epoll_event evs[64];
+	struct timespec ts, *tsp = NULL;
+	uint64_t now = 0, until = 0;
 	int n;
+	bool more;
 
-	n = epoll_pwait(r->epfd, evs, 64, timeout_ms, sigmask);
+	/* Sleep no longer than the caller wants nor past the next timer. */
+	if (timeout_ns >= 0) {
+		now = ursa_now_ns();
+		until = now + (uint64_t)timeout_ns;
+		if (!until)
+			until = 1;
+	}
+	until = ursa_timers_next(ring, until);
+	if (until) {
+		uint64_t rel;
+
+		if (!now)
+			now = ursa_now_ns();
+		rel = until > now ? until - now : 0;
+		ts.tv_sec = (time_t)(rel / 1000000000ull);
+		ts.tv_nsec = (long)(rel % 1000000000ull);
+		tsp = &ts;
+	}
+	n = epoll_pwait2(r->epfd, evs, 64, tsp, sigmask);
 	if (n < 0)
 		return errno == EINTR ? -EINTR : 0;
-	return reactor_dispatch(ring, r, evs, n) ? 0 : -ECANCELED;
+	ursa_wake_batch_begin(ring);
+	ursa_timers_run(ring);
+	more = reactor_dispatch(ring, r, evs, n);
+	ursa_wake_batch_end(ring);
+	return more ? 0 : -ECANCELED;
 }
 
 static void *reactor_main(void *arg)
@@ -242,7 +264,6 @@ static int reactor_create(struct ursa_ring *ring)
 
 	if (!r)
 		return -ENOMEM;
-	r->timerfd = -1;
 	r->etfd = -1;
 	r->epfd = epoll_create1(EPOLL_CLOEXEC);
 	r->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -288,19 +309,11 @@ int ursa_poll_ensure(struct ursa_ring *ring)
 	return ret;
 }
 
-int ursa_poll_add_timerfd(struct ursa_ring *ring, int tfd)
+/* A timer became due earlier than the sleeper planned: wake it to
+ * recompute (a write to the reactor's eventfd). */
+void ursa_poll_wake_sleeper(struct ursa_ring *ring)
 {
-	struct ursa_reactor *r = ring->reactor;
-	struct epoll_event ev;
-
-	ev.events = EPOLLIN;
-	ev.data.u64 = (uint64_t)(unsigned)tfd;
-	r->timerfd = tfd;
-	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, tfd, &ev) < 0) {
-		r->timerfd = -1;
-		return -errno;
-	}
-	return 0;
+	ursa_poll_wake(ring);
 }
 
 /* Take a parked request off its fd's waiters (cancellation).  True if it

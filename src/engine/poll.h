@@ -16,11 +16,11 @@
 int ursa_poll_arm(struct ursa_req *req, unsigned events);
 void ursa_poll_cancel_all(struct ursa_ring *ring);
 int ursa_poll_ensure(struct ursa_ring *ring);
-int ursa_poll_add_timerfd(struct ursa_ring *ring, int tfd);
 bool ursa_poll_remove(struct ursa_req *req);
 struct ursa_cancel_data;
 int ursa_poll_cancel_match(struct ursa_ring *ring, struct ursa_cancel_data *cd);
-int ursa_poll_run(struct ursa_ring *ring, int timeout_ms, const sigset_t *sigmask);
+int ursa_poll_run(struct ursa_ring *ring, int64_t timeout_ns, const sigset_t *sigmask);
+void ursa_poll_wake_sleeper(struct ursa_ring *ring);
 void ursa_poll_wake(struct ursa_ring *ring);
 void ursa_poll_destroy(struct ursa_ring *ring);
 int ursa_poll_add_prep(struct ursa_req *req, const struct io_uring_sqe *sqe);

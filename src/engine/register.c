@@ -16,6 +16,8 @@
 #include "iowq.h"
 #include "opdef.h"
 #include "rsrc.h"
+#include "msg_ring.h"
+#include "query.h"
 #include "cancel.h"
 
 /* ------------------------------------------------------- registered rings */
@@ -439,14 +441,13 @@ static int register_clock(struct ursa_ring *ring, void *arg, unsigned nr)
 
 int ursa_register_blind(unsigned opcode, void *arg, unsigned nr_args)
 {
-	(void)arg;
-	(void)nr_args;
 	if (opcode >= IORING_REGISTER_LAST)
 		return -EINVAL;
-	/* SEND_MSG_RING and QUERY are the blind opcodes; both arrive with the
-	 * operation set (see the issue for timeouts, ring messages, ...). */
-	if (opcode == IORING_REGISTER_SEND_MSG_RING || opcode == IORING_REGISTER_QUERY)
-		return -EOPNOTSUPP;
+	/* SEND_MSG_RING and QUERY are the blind opcodes. */
+	if (opcode == IORING_REGISTER_SEND_MSG_RING)
+		return ursa_register_send_msg_ring(arg, nr_args);
+	if (opcode == IORING_REGISTER_QUERY)
+		return ursa_register_query(arg, nr_args);
 	return -EINVAL;
 }
 
@@ -510,6 +511,10 @@ static int do_register(struct ursa_ring *ring, unsigned opcode, void *arg,
 		return register_clock(ring, arg, nr);
 	case IORING_REGISTER_CLONE_FILES:
 		return ursa_register_clone_files(ring, arg, nr);
+	case IORING_REGISTER_QUERY:
+		return ursa_register_query(arg, nr);
+	case IORING_REGISTER_SEND_MSG_RING:
+		return -EINVAL;	/* blind only: fd -1 */
 	default:
 		/* Known to the ABI, not built yet (provided buffer rings,
 		 * sync cancel, clock, resize, regions, zcrx, query, ...). */

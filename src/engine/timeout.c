@@ -26,7 +26,8 @@ struct timeout_op {
 	uint64_t		interval;	/* ns: relative time (multishot period) */
 	uint64_t		target;		/* CQEs to see, counted as cq_posted */
 	struct ursa_req		*prev;		/* LINK_TIMEOUT: the guarded request */
-	struct ursa_req		*tnext;		/* ring->timeouts */
+	struct ursa_req		*tnext;		/* ring->timeouts, doubly linked */
+	struct ursa_req		*tprev;
 	uint32_t		flags;
 	uint32_t		count;		/* sqe->off */
 	uint32_t		repeats;	/* multishot: left; 0 = forever */
@@ -101,39 +102,49 @@ static uint64_t deadline_of(uint32_t flags, uint64_t ns)
 
 /* ------------------------------------------------------------------ list */
 
+static bool counts(const struct timeout_op *t)
+{
+	return t->count && !t->linked && !(t->flags & IORING_TIMEOUT_MULTISHOT);
+}
+
+/* Publish whether any timeout waits for a completion count (read by the
+ * CQE posting paths without the lock). */
+static void recount_targets(struct ursa_ring *ring)
+{
+	__atomic_store_n(&ring->has_count_timeouts, ring->nr_count_timeouts != 0,
+			 __ATOMIC_RELEASE);
+}
+
 static void list_add(struct ursa_ring *ring, struct ursa_req *req)
 {
-	top(req)->tnext = ring->timeouts;
-	top(req)->listed = true;
+	struct timeout_op *t = top(req);
+
+	t->tprev = NULL;
+	t->tnext = ring->timeouts;
+	if (ring->timeouts)
+		top(ring->timeouts)->tprev = req;
 	ring->timeouts = req;
+	t->listed = true;
+	if (counts(t))
+		ring->nr_count_timeouts++;
 }
 
 static bool list_del(struct ursa_ring *ring, struct ursa_req *req)
 {
-	struct ursa_req **pp;
+	struct timeout_op *t = top(req);
 
-	if (!top(req)->listed)
+	if (!t->listed)
 		return false;
-	for (pp = &ring->timeouts; *pp; pp = &top(*pp)->tnext) {
-		if (*pp == req) {
-			*pp = top(req)->tnext;
-			top(req)->listed = false;
-			return true;
-		}
-	}
-	return false;
-}
-
-static void recount_targets(struct ursa_ring *ring)
-{
-	struct ursa_req *t;
-	bool any = false;
-
-	for (t = ring->timeouts; t; t = top(t)->tnext)
-		if (top(t)->count && !top(t)->linked &&
-		    !(top(t)->flags & IORING_TIMEOUT_MULTISHOT))
-			any = true;
-	__atomic_store_n(&ring->has_count_timeouts, any, __ATOMIC_RELEASE);
+	if (t->tprev)
+		top(t->tprev)->tnext = t->tnext;
+	else
+		ring->timeouts = t->tnext;
+	if (t->tnext)
+		top(t->tnext)->tprev = t->tprev;
+	t->listed = false;
+	if (counts(t))
+		ring->nr_count_timeouts--;
+	return true;
 }
 
 /* Post a timeout's CQE; it does not count towards other timeouts' counts. */
@@ -306,7 +317,7 @@ int ursa_timeout(struct ursa_req *req, unsigned issue_flags)
 /* Called after CQEs were posted while count timeouts exist. */
 void ursa_timeouts_flush(struct ursa_ring *ring)
 {
-	struct ursa_req *done = NULL, **pp, *req;
+	struct ursa_req *done = NULL, *req, *next;
 	uint64_t seen;
 
 	pthread_mutex_lock(&ring->completion_lock);
@@ -314,19 +325,15 @@ void ursa_timeouts_flush(struct ursa_ring *ring)
 	pthread_mutex_unlock(&ring->completion_lock);
 
 	pthread_mutex_lock(&ring->timeout_lock);
-	for (pp = &ring->timeouts; (req = *pp);) {
+	for (req = ring->timeouts; req; req = next) {
 		struct timeout_op *t = top(req);
 
-		if (t->count && !t->linked &&
-		    !(t->flags & IORING_TIMEOUT_MULTISHOT) &&
-		    (int64_t)(seen - t->target) >= 0) {
-			*pp = t->tnext;
-			t->listed = false;
+		next = t->tnext;
+		if (counts(t) && (int64_t)(seen - t->target) >= 0) {
+			list_del(ring, req);
 			t->tnext = done;
 			done = req;
-			continue;
 		}
-		pp = &t->tnext;
 	}
 	recount_targets(ring);
 	pthread_mutex_unlock(&ring->timeout_lock);
@@ -503,6 +510,7 @@ void ursa_timeouts_cancel_all(struct ursa_ring *ring)
 	pthread_mutex_lock(&ring->timeout_lock);
 	list = ring->timeouts;
 	ring->timeouts = NULL;
+	ring->nr_count_timeouts = 0;
 	for (t = list; t; t = top(t)->tnext) {
 		top(t)->listed = false;
 		if (top(t)->linked && top(t)->prev) {

@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Timers: a binary min-heap per ring, driven by one timerfd in the ring's
- * epoll set (so the reactor thread, or a DEFER_TASKRUN task waiting in
- * enter, fires them).  Arming costs a heap insert, plus one timerfd_settime
- * only when the new timer becomes the earliest; expiry pops every due timer
- * in one wake-up.
+ * Timers: a binary min-heap per ring, fired by whoever waits on the ring's
+ * epoll set (the reactor thread, or a DEFER_TASKRUN task waiting in enter):
+ * its epoll_pwait2() sleeps no later than the earliest timer, with
+ * nanosecond precision, so no timer syscall is ever made.  Arming costs a
+ * heap insert, plus a wake-up of the sleeper only when the new timer is
+ * due before the time it sleeps until; expiry pops every due timer at once.
  */
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,12 +18,18 @@
 
 enum { T_IDLE, T_QUEUED, T_RUNNING };
 
+/* Heap slots carry the key, so sifting never touches the timers
+ * themselves (they live in requests scattered in memory). */
+struct heap_slot {
+	uint64_t		expires;
+	struct ursa_timer	*tm;
+};
+
 struct ursa_timers {
 	pthread_mutex_t		lock;
-	struct ursa_timer	**heap;
+	struct heap_slot	*heap;
 	unsigned		nr, alloc;
-	int			tfd;
-	uint64_t		armed;		/* what the timerfd is set to; 0: none */
+	uint64_t		sleep_until;	/* the sleeper's deadline; 0: none */
 };
 
 uint64_t ursa_now_ns(void)
@@ -34,72 +40,84 @@ uint64_t ursa_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void heap_swap(struct ursa_timers *t, unsigned a, unsigned b)
+static inline void heap_set(struct ursa_timers *t, unsigned i,
+			    struct heap_slot s)
 {
-	struct ursa_timer *x = t->heap[a];
-
-	t->heap[a] = t->heap[b];
-	t->heap[b] = x;
-	t->heap[a]->idx = a;
-	t->heap[b]->idx = b;
+	t->heap[i] = s;
+	s.tm->idx = i;
 }
 
 static void sift_up(struct ursa_timers *t, unsigned i)
 {
+	struct heap_slot s = t->heap[i];
+
 	while (i) {
 		unsigned p = (i - 1) / 2;
 
-		if (t->heap[p]->expires <= t->heap[i]->expires)
+		if (t->heap[p].expires <= s.expires)
 			break;
-		heap_swap(t, i, p);
+		heap_set(t, i, t->heap[p]);
 		i = p;
 	}
+	heap_set(t, i, s);
 }
 
 static void sift_down(struct ursa_timers *t, unsigned i)
 {
-	for (;;) {
-		unsigned l = 2 * i + 1, r = l + 1, m = i;
+	struct heap_slot s = t->heap[i];
 
-		if (l < t->nr && t->heap[l]->expires < t->heap[m]->expires)
-			m = l;
-		if (r < t->nr && t->heap[r]->expires < t->heap[m]->expires)
+	for (;;) {
+		unsigned l = 2 * i + 1, r = l + 1, m = l;
+
+		if (l >= t->nr)
+			break;
+		if (r < t->nr && t->heap[r].expires < t->heap[l].expires)
 			m = r;
-		if (m == i)
-			return;
-		heap_swap(t, i, m);
+		if (t->heap[m].expires >= s.expires)
+			break;
+		heap_set(t, i, t->heap[m]);
 		i = m;
 	}
+	heap_set(t, i, s);
 }
 
 static void heap_remove(struct ursa_timers *t, unsigned i)
 {
 	t->nr--;
 	if (i != t->nr) {
-		t->heap[i] = t->heap[t->nr];
-		t->heap[i]->idx = i;
+		heap_set(t, i, t->heap[t->nr]);
 		sift_down(t, i);
 		sift_up(t, i);
 	}
 }
 
-/* Point the timerfd at the earliest deadline (lock held). */
-static void rearm(struct ursa_timers *t)
+/* A new earliest timer: wake the sleeper if it would sleep past it
+ * (lock held). */
+static void rearm(struct ursa_ring *ring, struct ursa_timers *t)
 {
-	uint64_t want = t->nr ? t->heap[0]->expires : 0;
-	struct itimerspec its;
+	uint64_t want = t->nr ? t->heap[0].expires : 0;
 
-	if (want == t->armed)
-		return;
-	memset(&its, 0, sizeof(its));
-	if (want) {
-		its.it_value.tv_sec = (time_t)(want / 1000000000ull);
-		its.it_value.tv_nsec = (long)(want % 1000000000ull);
-		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
-			its.it_value.tv_nsec = 1;
+	if (want && (!t->sleep_until || want < t->sleep_until)) {
+		t->sleep_until = want;
+		ursa_poll_wake_sleeper(ring);
 	}
-	timerfd_settime(t->tfd, TFD_TIMER_ABSTIME, &its, NULL);
-	t->armed = want;
+}
+
+/* The sleeper asks how long it may sleep: 0 means no timer. */
+uint64_t ursa_timers_next(struct ursa_ring *ring, uint64_t until)
+{
+	struct ursa_timers *t = __atomic_load_n(&ring->timers, __ATOMIC_ACQUIRE);
+	uint64_t next;
+
+	if (!t)
+		return until;
+	pthread_mutex_lock(&t->lock);
+	next = t->nr ? t->heap[0].expires : 0;
+	if (next && (!until || next < until))
+		until = next;
+	t->sleep_until = until ? until : UINT64_MAX;
+	pthread_mutex_unlock(&t->lock);
+	return until;
 }
 
 static struct ursa_timers *timers_get(struct ursa_ring *ring)
@@ -115,17 +133,8 @@ static struct ursa_timers *timers_get(struct ursa_ring *ring)
 	if (!t) {
 		t = calloc(1, sizeof(*t));
 		if (t) {
-			t->tfd = timerfd_create(CLOCK_MONOTONIC,
-						TFD_CLOEXEC | TFD_NONBLOCK);
-			if (t->tfd < 0 || ursa_poll_add_timerfd(ring, t->tfd)) {
-				if (t->tfd >= 0)
-					close(t->tfd);
-				free(t);
-				t = NULL;
-			} else {
-				pthread_mutex_init(&t->lock, NULL);
-				__atomic_store_n(&ring->timers, t, __ATOMIC_RELEASE);
-			}
+			pthread_mutex_init(&t->lock, NULL);
+			__atomic_store_n(&ring->timers, t, __ATOMIC_RELEASE);
 		}
 	}
 	pthread_mutex_unlock(&ring->completion_lock);
@@ -141,7 +150,7 @@ int ursa_timer_add(struct ursa_ring *ring, struct ursa_timer *tm)
 	pthread_mutex_lock(&t->lock);
 	if (t->nr == t->alloc) {
 		unsigned n = t->alloc ? 2 * t->alloc : 64;
-		struct ursa_timer **h = realloc(t->heap, n * sizeof(*h));
+		struct heap_slot *h = realloc(t->heap, n * sizeof(*h));
 
 		if (!h) {
 			pthread_mutex_unlock(&t->lock);
@@ -150,12 +159,13 @@ int ursa_timer_add(struct ursa_ring *ring, struct ursa_timer *tm)
 		t->heap = h;
 		t->alloc = n;
 	}
-	tm->idx = t->nr;
-	t->heap[t->nr++] = tm;
+	t->heap[t->nr].expires = tm->expires;
+	t->heap[t->nr].tm = tm;
+	tm->idx = t->nr++;
 	atomic_store_explicit(&tm->state, T_QUEUED, memory_order_release);
 	sift_up(t, tm->idx);
 	if (tm->idx == 0)
-		rearm(t);
+		rearm(ring, t);
 	pthread_mutex_unlock(&t->lock);
 	return 0;
 }
@@ -180,7 +190,6 @@ bool ursa_timer_cancel(struct ursa_ring *ring, struct ursa_timer *tm)
 		if (state == T_QUEUED) {
 			heap_remove(t, tm->idx);
 			atomic_store_explicit(&tm->state, T_IDLE, memory_order_relaxed);
-			rearm(t);
 			pthread_mutex_unlock(&t->lock);
 			return true;
 		}
@@ -214,9 +223,10 @@ bool ursa_timer_modify(struct ursa_ring *ring, struct ursa_timer *tm,
 	pthread_mutex_lock(&t->lock);
 	if (atomic_load_explicit(&tm->state, memory_order_relaxed) == T_QUEUED) {
 		tm->expires = expires;
+		t->heap[tm->idx].expires = expires;
 		sift_down(t, tm->idx);
 		sift_up(t, tm->idx);
-		rearm(t);
+		rearm(ring, t);
 		ok = true;
 	}
 	pthread_mutex_unlock(&t->lock);
@@ -228,24 +238,23 @@ void ursa_timers_run(struct ursa_ring *ring)
 {
 	struct ursa_timers *t = ring->timers;
 	struct ursa_timer *due = NULL, *tm;
-	uint64_t now, v;
+	uint64_t now;
 
 	if (!t)
 		return;
-	if (read(t->tfd, &v, sizeof(v)) < 0) {
-		/* not expired yet (rearmed meanwhile): check the heap anyway */
-	}
 	now = ursa_now_ns();
 	pthread_mutex_lock(&t->lock);
-	t->armed = 0;
-	while (t->nr && t->heap[0]->expires <= now) {
-		tm = t->heap[0];
+	if (!t->nr || t->heap[0].expires > now) {
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
+	while (t->nr && t->heap[0].expires <= now) {
+		tm = t->heap[0].tm;
 		heap_remove(t, 0);
 		atomic_store_explicit(&tm->state, T_RUNNING, memory_order_relaxed);
 		tm->next_due = due;
 		due = tm;
 	}
-	rearm(t);
 	pthread_mutex_unlock(&t->lock);
 
 	/* Earliest first: the list was built in reverse. */
@@ -273,7 +282,6 @@ void ursa_timers_destroy(struct ursa_ring *ring)
 
 	if (!t)
 		return;
-	close(t->tfd);
 	free(t->heap);
 	pthread_mutex_destroy(&t->lock);
 	free(t);
@@ -293,7 +301,7 @@ unsigned ursa_timers_drain(struct ursa_ring *ring, struct ursa_timer **out)
 	}
 	pthread_mutex_lock(&t->lock);
 	while (t->nr) {
-		struct ursa_timer *tm = t->heap[t->nr - 1];
+		struct ursa_timer *tm = t->heap[t->nr - 1].tm;
 
 		t->nr--;
 		atomic_store_explicit(&tm->state, T_IDLE, memory_order_relaxed);
@@ -301,7 +309,6 @@ unsigned ursa_timers_drain(struct ursa_ring *ring, struct ursa_timer **out)
 		list = tm;
 		n++;
 	}
-	rearm(t);
 	pthread_mutex_unlock(&t->lock);
 	*out = list;
 	return n;

@@ -23,6 +23,9 @@ void ursa_timer_done(struct ursa_timer *tm);
 bool ursa_timer_firing(struct ursa_timer *tm);
 /* Reactor side. */
 void ursa_timers_run(struct ursa_ring *ring);
+/* The earlier of until and the next timer (0: neither); records it as
+ * the time the caller will sleep until. */
+uint64_t ursa_timers_next(struct ursa_ring *ring, uint64_t until);
 unsigned ursa_timers_drain(struct ursa_ring *ring, struct ursa_timer **out);
 void ursa_timers_destroy(struct ursa_ring *ring);
 #endif

@@ -1,0 +1,200 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * IORING_REGISTER_QUERY: a chain of io_uring_query_hdr entries, each asking
+ * one question about this engine (its opcodes and flags, zero-copy receive,
+ * ring header sizes).  The answers describe ursa, not the kernel underneath.
+ */
+#include <string.h>
+
+#include <liburing/io_uring/query.h>
+
+#include "query.h"
+
+/*
+ * What ursa accepts and reports.  These mirror ring.c (URSA_SETUP_FLAGS,
+ * URSA_FEATURES), enter.c (ENTER_FLAGS) and submit.c (SQE_VALID_FLAGS);
+ * tests/query.c checks them against what setup and enter actually do.
+ */
+#define Q_SETUP_FLAGS (IORING_SETUP_SQPOLL | IORING_SETUP_SQ_AFF |	\
+	IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP |			\
+	IORING_SETUP_ATTACH_WQ | IORING_SETUP_R_DISABLED |		\
+	IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |		\
+	IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SQE128 |		\
+	IORING_SETUP_CQE32 | IORING_SETUP_SINGLE_ISSUER |		\
+	IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_NO_MMAP |		\
+	IORING_SETUP_NO_SQARRAY | IORING_SETUP_CQE_MIXED |		\
+	IORING_SETUP_SQE_MIXED | IORING_SETUP_SQ_REWIND)
+
+#define Q_FEATURES (IORING_FEAT_NODROP | IORING_FEAT_SUBMIT_STABLE |	\
+	IORING_FEAT_RW_CUR_POS | IORING_FEAT_CUR_PERSONALITY |		\
+	IORING_FEAT_FAST_POLL | IORING_FEAT_SQPOLL_NONFIXED |		\
+	IORING_FEAT_EXT_ARG | IORING_FEAT_NATIVE_WORKERS |		\
+	IORING_FEAT_RSRC_TAGS | IORING_FEAT_CQE_SKIP |			\
+	IORING_FEAT_LINKED_FILE | IORING_FEAT_REG_REG_RING |		\
+	IORING_FEAT_MIN_TIMEOUT | IORING_FEAT_NO_IOWAIT)
+
+#define Q_ENTER_FLAGS (IORING_ENTER_GETEVENTS | IORING_ENTER_SQ_WAKEUP |	\
+	IORING_ENTER_SQ_WAIT | IORING_ENTER_EXT_ARG |			\
+	IORING_ENTER_REGISTERED_RING | IORING_ENTER_ABS_TIMER |		\
+	IORING_ENTER_EXT_ARG_REG | IORING_ENTER_NO_IOWAIT)
+
+#define Q_SQE_FLAGS (IOSQE_FIXED_FILE | IOSQE_IO_DRAIN | IOSQE_IO_LINK |	\
+	IOSQE_IO_HARDLINK | IOSQE_ASYNC | IOSQE_BUFFER_SELECT |		\
+	IOSQE_CQE_SKIP_SUCCESS)
+
+/* The ring header before the CQEs (the kernel's struct io_rings), and the
+ * cache line it is aligned to; see ring.c's layout. */
+#define Q_RINGS_HDR_SIZE	64
+#define Q_RINGS_HDR_ALIGN	URSA_CACHELINE
+
+/* A chain this long is taken for a cycle, as the kernel does. */
+#define Q_MAX_ENTRIES		1000
+
+union query_data {
+	struct io_uring_query_opcode	opcodes;
+	struct io_uring_query_zcrx	zcrx;
+	struct io_uring_query_scq	scq;
+};
+
+/* An answer's size in bytes, or -errno for the entry's result. */
+static int query_opcodes(union query_data *d)
+{
+	struct io_uring_query_opcode *e = &d->opcodes;
+
+	e->nr_request_opcodes = IORING_OP_LAST;
+	e->nr_register_opcodes = IORING_REGISTER_LAST;
+	e->feature_flags = Q_FEATURES;
+	e->ring_setup_flags = Q_SETUP_FLAGS;
+	e->enter_flags = Q_ENTER_FLAGS;
+	e->sqe_flags = Q_SQE_FLAGS;
+	e->nr_query_opcodes = __IO_URING_QUERY_MAX;
+	e->__pad = 0;
+	return (int)sizeof(*e);
+}
+
+/*
+ * ursa has no zero-copy receive (no IORING_REGISTER_ZCRX_IFQ): the answer
+ * is "not supported", which is what a program probing for zcrx checks
+ * (liburing's test treats a negative result as no zcrx).  Zero
+ * capabilities with result 0 would instead claim a zcrx that registers
+ * nothing.
+ */
+static int query_zcrx(union query_data *d)
+{
+	(void)d;
+	return -EOPNOTSUPP;
+}
+
+static int query_scq(union query_data *d)
+{
+	struct io_uring_query_scq *e = &d->scq;
+
+	e->hdr_size = Q_RINGS_HDR_SIZE;
+	e->hdr_alignment = Q_RINGS_HDR_ALIGN;
+	return (int)sizeof(*e);
+}
+
+/* Zero len bytes of application memory: -EFAULT if any of it is bad. */
+static int clear_user(unsigned char *dst, size_t len)
+{
+	static const unsigned char zeros[4096];
+
+	while (len) {
+		size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
+
+		if (ursa_copy_to_user(dst, zeros, n))
+			return -EFAULT;
+		dst += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * One entry.  Its own problems go into hdr.result (unknown op -EOPNOTSUPP;
+ * reserved bits, a non-zero result or a zero size -EINVAL) and the call
+ * goes on; only bad memory ends the call (-EFAULT).  The answer buffer gets
+ * min(size, answer) bytes and the rest of the caller's size is zeroed, so
+ * an older or newer caller's struct is always fully defined; hdr.size says
+ * how much was answered.
+ */
+static int query_entry(void *uhdr, uint64_t *next)
+{
+	struct io_uring_query_hdr hdr;
+	union query_data data;
+	unsigned char *udata;
+	size_t usize, ksize, res_size = 0;
+	int ret = -EINVAL;
+
+	if (ursa_copy_from_user(&hdr, uhdr, sizeof(hdr)))
+		return -EFAULT;
+	usize = hdr.size;
+	ksize = usize < sizeof(data) ? usize : sizeof(data);
+	udata = (unsigned char *)(uintptr_t)hdr.query_data;
+	memset(&data, 0, sizeof(data));
+
+	if (hdr.query_op >= __IO_URING_QUERY_MAX) {
+		ret = -EOPNOTSUPP;
+		goto out;
+	}
+	if (hdr.__resv[0] || hdr.__resv[1] || hdr.__resv[2] || hdr.result ||
+	    !ksize)
+		goto out;
+	/* Read first, as the kernel does: a buffer that cannot be read
+	 * fails the call even though nothing in it is used yet. */
+	if (ursa_copy_from_user(&data, udata, ksize))
+		return -EFAULT;
+	switch (hdr.query_op) {
+	case IO_URING_QUERY_OPCODES:
+		ret = query_opcodes(&data);
+		break;
+	case IO_URING_QUERY_ZCRX:
+		ret = query_zcrx(&data);
+		break;
+	case IO_URING_QUERY_SCQ:
+		ret = query_scq(&data);
+		break;
+	}
+	if (ret >= 0) {
+		res_size = (size_t)ret;
+		ret = 0;
+	}
+out:
+	hdr.result = ret;
+	if (res_size > usize)
+		res_size = usize;
+	hdr.size = (uint32_t)res_size;
+	if (usize > res_size && clear_user(udata + res_size, usize - res_size))
+		return -EFAULT;
+	if (ursa_copy_to_user(udata, &data, res_size))
+		return -EFAULT;
+	if (ursa_copy_to_user(uhdr, &hdr, sizeof(hdr)))
+		return -EFAULT;
+	*next = hdr.next_entry;
+	return 0;
+}
+
+/*
+ * The whole chain; 0 when every entry was answered (each entry's own
+ * result is in its header).  Needs no ring: the answers are the engine's.
+ */
+int ursa_register_query(void *arg, unsigned nr)
+{
+	void *uhdr = arg;
+	unsigned n = 0;
+	int ret;
+
+	if (nr)
+		return -EINVAL;
+	while (uhdr) {
+		uint64_t next;
+
+		ret = query_entry(uhdr, &next);
+		if (ret)
+			return ret;
+		uhdr = (void *)(uintptr_t)next;
+		if (++n >= Q_MAX_ENTRIES)
+			return -ERANGE;
+	}
+	return 0;
+}
