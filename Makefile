@@ -106,6 +106,8 @@ clean:
 	rm -rf build build-asan build-tsan
 
 .PHONY: all lib test demo bench clean
+# Objects shared by several programs are never intermediate files.
+.SECONDARY:
 
 # --- ursa-run ---
 # ursa-run (issue 7): the drop-in liburing.so.2, the preloaded interposer,

@@ -83,14 +83,13 @@ DRV_FN void drv_init(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
-/* "$B/run/NAME" */
+/* "$B/run/NAME" (allocated; drivers are short-lived) */
 DRV_FN const char *drv_tool(const char *name)
 {
-	static char buf[4][PATH_MAX + 64];
-	static int i;
-	char *b = buf[i++ & 3];
+	char *b;
 
-	snprintf(b, PATH_MAX + 64, "%s/%s", drv_run, name);
+	if (asprintf(&b, "%s/%s", drv_run, name) < 0)
+		exit(1);
 	return b;
 }
 

@@ -239,6 +239,28 @@ int main(int argc, char **argv)
 		       "not checked\n");
 	}
 	{
+		/* where seccomp() is refused: a clear message, exit 98, from
+		 * the launcher's check and from the preload's own */
+		const char *a[] = { deny, "-s", urun, drv_self, "--child", NULL };
+		const char *want[] = { "refuses prctl(PR_SET_NO_NEW_PRIVS) or "
+				       "seccomp() (Operation not permitted)", NULL };
+		char pre[2 * PATH_MAX + 80];
+		/* (env sets LD_PRELOAD after deny-io_uring, not for it) */
+		const char *b[] = { deny, "-s", "/usr/bin/env", pre, drv_self,
+				    "--child", NULL };
+		const char *want2[] = { "seccomp(SECCOMP_SET_MODE_FILTER) refused "
+					"(Operation not permitted)", NULL };
+
+		drv_run_prog(&res, 20, NULL, a);
+		drv_expect("seccomp refused: ursa-run says so, exit 98", &res,
+			   98, want);
+		snprintf(pre, sizeof(pre), "LD_PRELOAD=%s:%s",
+			 drv_tool("libursa-preload.so"), drv_tool("liburing.so.2"));
+		drv_run_prog(&res, 20, NULL, b);
+		drv_expect("seccomp refused: the preload says so, exit 98", &res,
+			   98, want2);
+	}
+	{
 		/* a ring fd base chosen by the user */
 		const char *a[] = { deny, urun, drv_self, "--child", NULL };
 		const char *env[] = { "URSA_RUN_FD_BASE=700", NULL };

@@ -60,8 +60,8 @@ static int try_cancel(struct ursa_cancel_data *cd)
 {
 	int ret = ursa_iowq_cancel_match(cd->ring, cd);
 
-	if (!ret)
-		return 0;
+	if (ret >= 0)
+		return ret;
 	ret = ursa_poll_cancel_match(cd->ring, cd);
 	if (ret != -ENOENT)
 		return ret;

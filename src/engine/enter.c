@@ -16,10 +16,6 @@
 #include "poll.h"
 #include "sqpoll.h"
 
-#define ENTER_FLAGS (IORING_ENTER_GETEVENTS | IORING_ENTER_SQ_WAKEUP |	\
-	IORING_ENTER_SQ_WAIT | IORING_ENTER_EXT_ARG |			\
-	IORING_ENTER_REGISTERED_RING | IORING_ENTER_ABS_TIMER |		\
-	IORING_ENTER_EXT_ARG_REG | IORING_ENTER_NO_IOWAIT)
 
 int ursa_futex_wait(_Atomic unsigned *addr, unsigned val,
 		    const struct timespec *abs_timeout, int clockid)
@@ -59,6 +55,7 @@ static bool ts_before(const struct timespec *a, const struct timespec *b)
 
 struct wait_args {
 	const sigset_t	*sigmask;
+	bool		sigmask_bad;	/* wrong size: -EINVAL, once we would sleep */
 	bool		has_deadline;
 	struct timespec	deadline;	/* absolute, CLOCK_MONOTONIC */
 	bool		has_min_wait;
@@ -89,9 +86,8 @@ static int parse_wait_args(struct ursa_ring *ring, unsigned flags,
 	memset(w, 0, sizeof(*w));
 	if (!(flags & IORING_ENTER_EXT_ARG)) {
 		if (arg) {
-			if (argsz != 8)	/* the kernel's sigset_t */
-				return -EINVAL;
 			w->sigmask = arg;
+			w->sigmask_bad = argsz != 8;	/* the kernel's sigset_t */
 		}
 		return 0;
 	}
@@ -103,9 +99,8 @@ static int parse_wait_args(struct ursa_ring *ring, unsigned flags,
 		return -EFAULT;
 	ga = &gacopy;
 	if (ga->sigmask) {
-		if (ga->sigmask_sz != 8)
-			return -EINVAL;
 		w->sigmask = (const sigset_t *)(uintptr_t)ga->sigmask;
+		w->sigmask_bad = ga->sigmask_sz != 8;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (ga->ts) {
@@ -252,6 +247,15 @@ int ursa_cq_wait(struct ursa_ring *ring, unsigned min_complete, unsigned flags,
 	if (ursa_cq_ready(ring) >= target)
 		return 0;
 
+	/* The kernel checks the sigmask only when it is about to sleep. */
+	if (w.sigmask_bad)
+		return -EINVAL;
+	if (w.sigmask) {
+		sigset_t copy;
+
+		if (ursa_copy_from_user(&copy, w.sigmask, 8))
+			return -EFAULT;
+	}
 	min_phase = w.has_min_wait;
 	ret = 0;
 	fired = atomic_load(&ring->timeouts_fired);
@@ -313,7 +317,7 @@ int ursa_ring_enter(struct ursa_ring *ring, unsigned to_submit,
 {
 	int ret = 0, ret2;
 
-	if (unlikely(flags & ~ENTER_FLAGS))
+	if (unlikely(flags & ~URSA_ENTER_FLAGS))
 		return -EINVAL;
 	if (unlikely(!ring->enabled))
 		return -EBADFD;

@@ -381,6 +381,18 @@ int ursa_iowq_remove(struct ursa_ring *ring, struct ursa_req *req)
 }
 
 /*
+ * Waits the kernel does not run on io-wq but parks on their own lists
+ * (futex, waitid): a cancel counts them as removed (1), whether they sit in
+ * a queue or a worker's syscall, as the kernel's per-list removal does.
+ */
+static bool own_list_wait(const struct ursa_req *req)
+{
+	return req->opcode == IORING_OP_FUTEX_WAIT ||
+	       req->opcode == IORING_OP_FUTEX_WAITV ||
+	       req->opcode == IORING_OP_WAITID;
+}
+
+/*
  * Cancel by criteria (IORING_OP_ASYNC_CANCEL): the first matching queued
  * item is taken off and completed with -ECANCELED (0); otherwise the first
  * matching running one is interrupted (-EALREADY); else -ENOENT.
@@ -389,7 +401,7 @@ int ursa_iowq_cancel_match(struct ursa_ring *ring, struct ursa_cancel_data *cd)
 {
 	struct ursa_iowq *wq = ring->iowq;
 	struct ursa_worker *w;
-	int i;
+	int i, ret;
 
 	if (!wq)
 		return -ENOENT;
@@ -405,16 +417,18 @@ int ursa_iowq_cancel_match(struct ursa_ring *ring, struct ursa_cancel_data *cd)
 				wq->acct[i].tail = pp;
 			req->next = NULL;
 			pthread_mutex_unlock(&wq->lock);
+			ret = own_list_wait(req) ? 1 : 0;
 			ursa_req_complete(req, -ECANCELED);
-			return 0;
+			return ret;
 		}
 	}
 	for (w = wq->workers; w; w = w->next) {
 		if (w->cur && ursa_cancel_match(cd, w->cur)) {
+			ret = own_list_wait(w->cur) ? 1 : -EALREADY;
 			atomic_store(&w->cur->cancel, 1);
 			worker_kick(ring, w);
 			pthread_mutex_unlock(&wq->lock);
-			return -EALREADY;
+			return ret;
 		}
 	}
 	pthread_mutex_unlock(&wq->lock);

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,32 +26,8 @@
 int ursa_ring_publish(struct ursa_ring *ring);
 void ursa_ring_unpublish(struct ursa_ring *ring);
 
-#define SETUP_FLAGS (IORING_SETUP_IOPOLL | IORING_SETUP_SQPOLL |	\
-	IORING_SETUP_SQ_AFF | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP |	\
-	IORING_SETUP_ATTACH_WQ | IORING_SETUP_R_DISABLED |		\
-	IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN |		\
-	IORING_SETUP_TASKRUN_FLAG | IORING_SETUP_SQE128 |		\
-	IORING_SETUP_CQE32 | IORING_SETUP_SINGLE_ISSUER |		\
-	IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_NO_MMAP |		\
-	IORING_SETUP_REGISTERED_FD_ONLY | IORING_SETUP_NO_SQARRAY |	\
-	IORING_SETUP_HYBRID_IOPOLL | IORING_SETUP_CQE_MIXED |		\
-	IORING_SETUP_SQE_MIXED | IORING_SETUP_SQ_REWIND)
 
-/*
- * What ursa honestly supports.  IOPOLL needs a driver with an iopoll hook
- * (none yet), REGISTERED_FD_ONLY needs a ring without an fd (ours always has
- * one): those answer -EINVAL, as an older kernel would.
- */
-#define URSA_SETUP_FLAGS (SETUP_FLAGS & ~(IORING_SETUP_IOPOLL |		\
-	IORING_SETUP_HYBRID_IOPOLL | IORING_SETUP_REGISTERED_FD_ONLY))
 
-#define URSA_FEATURES (IORING_FEAT_NODROP | IORING_FEAT_SUBMIT_STABLE |	\
-	IORING_FEAT_RW_CUR_POS | IORING_FEAT_CUR_PERSONALITY |		\
-	IORING_FEAT_FAST_POLL | IORING_FEAT_SQPOLL_NONFIXED |		\
-	IORING_FEAT_EXT_ARG | IORING_FEAT_NATIVE_WORKERS |		\
-	IORING_FEAT_RSRC_TAGS | IORING_FEAT_CQE_SKIP |			\
-	IORING_FEAT_LINKED_FILE | IORING_FEAT_REG_REG_RING |		\
-	IORING_FEAT_MIN_TIMEOUT | IORING_FEAT_NO_IOWAIT)
 
 /*
  * Ring header layout: the kernel's struct io_rings field order (sq head/tail,
@@ -92,7 +69,7 @@ static int check_params(unsigned entries, struct io_uring_params *p,
 	for (i = 0; i < sizeof(p->resv) / sizeof(p->resv[0]); i++)
 		if (p->resv[i])
 			return -EINVAL;
-	if (flags & ~SETUP_FLAGS)
+	if (flags & ~URSA_SETUP_FLAGS_KNOWN)
 		return -EINVAL;
 	if (flags & ~URSA_SETUP_FLAGS)
 		return -EINVAL;
@@ -203,9 +180,8 @@ void ursa_set_ring_fd_base(int base)
 	atomic_store(&ring_fd_base, base > 0 ? base : 0);
 }
 
-static int ring_memfd_create(void)
+static int ring_fd_place(int fd)
 {
-	int fd = memfd_create("[io_uring]", MFD_CLOEXEC);
 	int base = atomic_load(&ring_fd_base);
 
 	if (fd >= 0 && base > 0 && fd < base) {
@@ -215,6 +191,37 @@ static int ring_memfd_create(void)
 		fd = moved;
 	}
 	return fd < 0 ? -errno : fd;
+}
+
+static int ring_memfd_create(void)
+{
+	return ring_fd_place(memfd_create("[io_uring]", MFD_CLOEXEC));
+}
+
+/* A NO_MMAP ring's fd only names it: an eventfd, which mmap() refuses
+ * (ENODEV; the kernel says ENOMEM) instead of handing out empty pages. */
+static int ring_namefd_create(void)
+{
+	return ring_fd_place(eventfd(0, EFD_CLOEXEC));
+}
+
+/* The kernel pins NO_MMAP memory at setup: every page must be there and
+ * writable, else -EFAULT.  Probe each page by reading a byte and writing
+ * it back through the fault-safe copies. */
+static int user_region_ok(unsigned char *p, size_t len)
+{
+	size_t ps = (size_t)sysconf(_SC_PAGESIZE), off;
+	unsigned char b;
+
+	for (off = 0; off < len; off += ps) {
+		if (ursa_copy_from_user(&b, p + off, 1) ||
+		    ursa_copy_to_user(p + off, &b, 1))
+			return -EFAULT;
+	}
+	if (len && (ursa_copy_from_user(&b, p + len - 1, 1) ||
+		    ursa_copy_to_user(p + len - 1, &b, 1)))
+		return -EFAULT;
+	return 0;
 }
 
 static int ring_map_memfd(struct ursa_ring *ring, size_t sq_sz, size_t cq_sz,
@@ -432,13 +439,25 @@ int ursa_ring_setup(unsigned entries, struct io_uring_params *p)
 		unsigned char *sqes = (unsigned char *)(uintptr_t)p->sq_off.user_addr;
 
 		sq_array_off = (cq_sz + URSA_CACHELINE - 1) & ~(size_t)(URSA_CACHELINE - 1);
-		if (!rings || !sqes || ((uintptr_t)rings & (URSA_CACHELINE - 1)) ||
-		    ((uintptr_t)sqes & 63)) {
+		size_t ps = (size_t)sysconf(_SC_PAGESIZE);
+
+		if (!rings || !sqes) {
 			ret = -EFAULT;
 			goto fail;
 		}
+		if (((uintptr_t)rings & (ps - 1)) || ((uintptr_t)sqes & (ps - 1))) {
+			ret = -EINVAL;
+			goto fail;
+		}
+		ret = user_region_ok(rings, sq_array_off +
+				     ((p->flags & IORING_SETUP_NO_SQARRAY) ? 0 :
+				      sizeof(unsigned) * sq_entries));
+		if (!ret)
+			ret = user_region_ok(sqes, sqe_sz);
+		if (ret)
+			goto fail;
 		ring->mem = URSA_MEM_USER;
-		ring->fd = ring_memfd_create();
+		ring->fd = ring_namefd_create();
 		if (ring->fd < 0) {
 			ret = ring->fd;
 			ring->fd = -1;

@@ -9,6 +9,7 @@
  * Tables change under uring_lock and rsrc_lock; lookups take rsrc_lock.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -85,6 +86,21 @@ int ursa_buf_check_range(const struct ursa_buf_node *node, uint64_t addr,
 	return 0;
 }
 
+/* A kernel io_uring fd (the kernel backend's rings): the kernel refuses to
+ * register those too.  Its anonymous inode is named "[io_uring]". */
+static bool is_kernel_ring(int fd)
+{
+	char path[64], link[32];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return false;
+	link[n] = 0;
+	return !strcmp(link, "anon_inode:[io_uring]");
+}
+
 /* A new file node for the application's fd: -EBADF for bad fds and for
  * ring fds (the kernel refuses to register io_uring files). */
 static int file_node_new(struct ursa_ring *ring, int fd, uint64_t tag,
@@ -93,7 +109,7 @@ static int file_node_new(struct ursa_ring *ring, int fd, uint64_t tag,
 	struct ursa_file_node *node;
 	int dupfd;
 
-	if (fd < 0 || ursa_ring_lookup(fd))
+	if (fd < 0 || ursa_ring_lookup(fd) || is_kernel_ring(fd))
 		return -EBADF;
 	dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (dupfd < 0)
@@ -269,6 +285,9 @@ static int file_slot_set(struct ursa_ring *ring, unsigned i,
 	}
 	old = ring->files.nodes[i];
 	ring->files.nodes[i] = node;
+	/* The kernel's allocation hint follows every change: after a fill,
+	 * the next slot; after an emptying, that slot. */
+	ring->files.alloc_hint = node ? i + 1 : i;
 	pthread_mutex_unlock(&ring->rsrc_lock);
 	if (old)
 		ursa_file_node_put(old);
@@ -379,7 +398,9 @@ static int file_alloc_slot(struct ursa_ring *ring)
 	unsigned i, n = t->alloc_end - t->alloc_start;
 
 	if (!t->nodes)
-		return -ENXIO;
+		return -ENFILE;
+	if (t->alloc_hint < t->alloc_start || t->alloc_hint >= t->alloc_end)
+		t->alloc_hint = t->alloc_start;
 	for (i = 0; i < n; i++) {
 		unsigned slot = t->alloc_hint + i;
 
@@ -943,6 +964,8 @@ int ursa_file_remove(struct ursa_ring *ring, unsigned slot)
 	}
 	old = ring->files.nodes[slot];
 	ring->files.nodes[slot] = NULL;
+	if (old)
+		ring->files.alloc_hint = slot;
 	pthread_mutex_unlock(&ring->rsrc_lock);
 	if (!old)
 		return -EBADF;

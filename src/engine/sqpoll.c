@@ -142,7 +142,8 @@ int ursa_sqpoll_wait_sq(struct ursa_ring *ring)
 
 		if (used < ring->sq_entries)
 			break;
-		ursa_sqpoll_wake(ring);
+		/* As the kernel: waiting for room does not wake a sleeping
+		 * poller; the application sets IORING_ENTER_SQ_WAKEUP. */
 		ret = ursa_futex_wait(&sq->space_seq, seq, NULL, CLOCK_MONOTONIC);
 		if (ret == -EINTR)
 			break;

@@ -14,9 +14,6 @@
 #include "rsrc.h"
 #include "timeout.h"
 
-#define SQE_VALID_FLAGS (IOSQE_FIXED_FILE | IOSQE_IO_DRAIN | IOSQE_IO_LINK | \
-	IOSQE_IO_HARDLINK | IOSQE_ASYNC | IOSQE_BUFFER_SELECT |		\
-	IOSQE_CQE_SKIP_SUCCESS)
 #define LINK_FLAGS (IOSQE_IO_LINK | IOSQE_IO_HARDLINK)
 #define REQ_F_SKIP_LINK_CQES	(1u << 20)
 
@@ -514,7 +511,7 @@ static int init_req(struct ursa_ring *ring, struct ursa_req *req,
 	}
 	if (unlikely(sqe_flags & ~(IOSQE_FIXED_FILE | IOSQE_IO_LINK |
 				   IOSQE_IO_HARDLINK | IOSQE_ASYNC))) {
-		if (sqe_flags & ~SQE_VALID_FLAGS)
+		if (sqe_flags & ~URSA_SQE_FLAGS)
 			return -EINVAL;
 		if ((sqe_flags & IOSQE_BUFFER_SELECT) && !def->buffer_select)
 			return -EOPNOTSUPP;

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * deny-io_uring [-e ERRNO] PROGRAM [ARGS]: run PROGRAM under a seccomp
+ * deny-io_uring [-e ERRNO] [-s] PROGRAM [ARGS]: run PROGRAM under a seccomp
  * filter that answers io_uring_setup, io_uring_enter and io_uring_register
- * with EPERM (or ERRNO), the way Docker's default profile does.  A test
- * helper for ursa-run: what runs under it cannot use the kernel's io_uring.
+ * with EPERM (or ERRNO), the way Docker's default profile does; with -s,
+ * seccomp() too (a sandbox that lets nobody add filters).  A test helper
+ * for ursa-run: what runs under it cannot use the kernel's io_uring.
  * Exit codes: 98 if prctl/seccomp are refused, 127/126 if PROGRAM cannot be
  * executed, else PROGRAM's.
  */
@@ -20,22 +21,32 @@
 
 int main(int argc, char **argv)
 {
-	unsigned err = EPERM;
+	unsigned err = EPERM, deny_seccomp = 0;
 	int i = 1, e;
 
-	if (i + 1 < argc && !strcmp(argv[i], "-e")) {
-		err = (unsigned)atoi(argv[i + 1]);
-		i += 2;
+	for (;;) {
+		if (i + 1 < argc && !strcmp(argv[i], "-e")) {
+			err = (unsigned)atoi(argv[i + 1]);
+			i += 2;
+		} else if (i < argc && !strcmp(argv[i], "-s")) {
+			deny_seccomp = 1;
+			i++;
+		} else {
+			break;
+		}
 	}
 	if (i >= argc) {
-		fprintf(stderr, "usage: deny-io_uring [-e ERRNO] PROGRAM [ARGS...]\n");
+		fprintf(stderr, "usage: deny-io_uring [-e ERRNO] [-s] PROGRAM [ARGS...]\n");
 		return 2;
 	}
 
 	struct sock_filter f[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 5),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 6),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		/* (a number no syscall has unless -s) */
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+			 deny_seccomp ? __NR_seccomp : 0xffffffffu, 3, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 2, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_enter, 1, 0),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_register, 0, 1),

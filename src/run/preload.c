@@ -530,6 +530,10 @@ static bool preload_ok(const char *val)
 	return true;
 }
 
+/* own_keys[1], the reason, is only restored when missing: a nested
+ * ursa-run states its own; the others describe the filter and must match. */
+#define SOFT_KEY	1u
+
 static bool env_complete(char *const *envp)
 {
 	unsigned found = 0;
@@ -537,7 +541,8 @@ static bool env_complete(char *const *envp)
 
 	for (size_t i = 0; envp && envp[i]; i++) {
 		for (unsigned k = 0; k < NR_OWN; k++)
-			if (!strcmp(envp[i], own_env[k]))
+			if (!strcmp(envp[i], own_env[k]) ||
+			    (k == SOFT_KEY && key_is(envp[i], own_keys[k])))
 				found |= 1u << k;
 		if (key_is(envp[i], "LD_PRELOAD") && preload_ok(envp[i] + 11))
 			pre = true;
@@ -557,10 +562,14 @@ static char **env_rebuild(char *const *envp, size_t *mapped)
 	const char *their_pre = NULL;
 	size_t j = 0;
 
+	bool their_reason = false;
+
 	for (; envp && envp[n]; n++) {
 		bytes += strlen(envp[n]) + 1;
 		if (key_is(envp[n], "LD_PRELOAD"))
 			their_pre = envp[n] + 11;
+		if (key_is(envp[n], own_keys[SOFT_KEY]))
+			their_reason = true;
 	}
 	bytes += sizeof(preload_env) + (their_pre ? strlen(their_pre) : 0) + 2;
 	for (unsigned k = 0; k < NR_OWN; k++)
@@ -577,13 +586,15 @@ static char **env_rebuild(char *const *envp, size_t *mapped)
 		bool ours = key_is(envp[i], "LD_PRELOAD");
 
 		for (unsigned k = 0; k < NR_OWN && !ours; k++)
-			ours = key_is(envp[i], own_keys[k]);
+			ours = k != SOFT_KEY && key_is(envp[i], own_keys[k]);
 		if (ours)
 			continue;
 		out[j++] = strcpy(str, envp[i]);
 		str += strlen(str) + 1;
 	}
 	for (unsigned k = 0; k < NR_OWN; k++) {
+		if (k == SOFT_KEY && their_reason)
+			continue;
 		out[j++] = strcpy(str, own_env[k]);
 		str += strlen(str) + 1;
 	}
