@@ -257,6 +257,8 @@ void ursa_poll_wake(struct ursa_ring *ring)
 	}
 }
 
+static int etfd_ensure(struct ursa_reactor *r);
+
 static int reactor_create(struct ursa_ring *ring)
 {
 	struct ursa_reactor *r = calloc(1, sizeof(*r));
@@ -273,6 +275,10 @@ static int reactor_create(struct ursa_ring *ring)
 	ev.data.u64 = (uint64_t)(unsigned)r->wakefd;
 	if (epoll_ctl(r->epfd, EPOLL_CTL_ADD, r->wakefd, &ev) < 0)
 		goto fail;
+	/* The POLL_ADD set exists from the start: the reactor reads etfd
+	 * without the lock. */
+	if (etfd_ensure(r))
+		goto fail;
 	pthread_mutex_init(&r->lock, NULL);
 	/* DEFER_TASKRUN: readiness is handled by the task when it waits in
 	 * io_uring_enter (GETEVENTS), as the kernel runs its task work then;
@@ -287,6 +293,8 @@ static int reactor_create(struct ursa_ring *ring)
 	}
 	return 0;
 fail:
+	if (r->etfd >= 0)
+		close(r->etfd);
 	if (r->epfd >= 0)
 		close(r->epfd);
 	if (r->wakefd >= 0)

@@ -236,7 +236,7 @@ bool ursa_timer_modify(struct ursa_ring *ring, struct ursa_timer *tm,
 /* The timerfd fired: run every due timer, outside the lock. */
 void ursa_timers_run(struct ursa_ring *ring)
 {
-	struct ursa_timers *t = ring->timers;
+	struct ursa_timers *t = __atomic_load_n(&ring->timers, __ATOMIC_ACQUIRE);
 	struct ursa_timer *due = NULL, *tm;
 	uint64_t now;
 
@@ -291,7 +291,7 @@ void ursa_timers_destroy(struct ursa_ring *ring)
 /* Pop every queued timer (teardown); the caller completes their owners. */
 unsigned ursa_timers_drain(struct ursa_ring *ring, struct ursa_timer **out)
 {
-	struct ursa_timers *t = ring->timers;
+	struct ursa_timers *t = __atomic_load_n(&ring->timers, __ATOMIC_ACQUIRE);
 	struct ursa_timer *list = NULL;
 	unsigned n = 0;
 

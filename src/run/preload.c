@@ -178,6 +178,8 @@ static uintptr_t tramp_ip(void)
 
 static inline long sys5(long nr, long a0, long a1, long a2, long a3, long a4)
 {
+	if (__builtin_expect(!tramp_page, 0))	/* before init: no filter yet */
+		return run_raw_syscall(nr, a0, a1, a2, a3, a4, 0);
 	return ((tramp_fn)tramp_page)(nr, a0, a1, a2, a3, a4, 0);
 }
 
@@ -238,6 +240,8 @@ static pid_t raw_getpid(void)
  */
 static pid_t cur_pid(void)
 {
+	if (!fork_marker)	/* kernel without MADV_WIPEONFORK (< 4.14) */
+		return raw_getpid();
 	if (__builtin_expect(!*fork_marker, 0)) {
 		atomic_store(&my_pid, raw_getpid());
 		*fork_marker = 1;
@@ -979,8 +983,9 @@ static void install_handler(void)
 
 	if (sys5(SYS_rt_sigaction, SIGSYS, (long)&k, (long)&old, 8, 0))
 		fatal(URSA_RUN_EXIT_SETUP, "cannot install the SIGSYS handler");
-	/* an ignored SIGSYS inherited across exec stays the program's view */
-	if (old.handler == SIG_IGN)
+	/* an ignored SIGSYS inherited across exec, or a handler a library
+	 * constructor installed before ours, stays the program's */
+	if (old.handler != SIG_DFL)
 		prog_sys_set(&old);
 	/* a blocked SIGSYS (inherited mask) would make every trap fatal */
 	sys5(SYS_rt_sigprocmask, SIG_UNBLOCK, (long)&sys, 0, 8, 0);
@@ -997,9 +1002,14 @@ static int choose_base(void)
 		      strerror(errno));
 	/* room for a ring range well above the fds programs usually hold */
 	if (rl.rlim_cur < 4096 && rl.rlim_max > rl.rlim_cur) {
+		rlim_t was = rl.rlim_cur;
+
 		rl.rlim_cur = rl.rlim_max < 4096 ? rl.rlim_max : 4096;
 		setrlimit(RLIMIT_NOFILE, &rl);
 		getrlimit(RLIMIT_NOFILE, &rl);
+		logv("RLIMIT_NOFILE soft limit raised from %llu to %llu to make "
+		     "room for ring fds", (unsigned long long)was,
+		     (unsigned long long)rl.rlim_cur);
 	}
 	soft = rl.rlim_cur > (1u << 30) ? (1u << 30) : rl.rlim_cur;
 	if (e && *e) {
@@ -1114,19 +1124,30 @@ static bool filter_present(void)
 	return traps != before;
 }
 
+/*
+ * Runs as the constructor, or earlier from the engine entry points below if
+ * another library's constructor uses io_uring before ours has run.
+ */
 __attribute__((constructor)) static void ursa_run_init(void)
 {
+	static bool started;
 	const char *e;
 	bool inherited;
 	size_t bytes;
 
+	if (started)
+		return;
+	started = true;
 	atomic_store(&my_pid, getpid());
-	fork_marker = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (fork_marker == MAP_FAILED ||
-	    madvise((void *)fork_marker, 4096, MADV_WIPEONFORK))
-		fatal(URSA_RUN_EXIT_SETUP, "MADV_WIPEONFORK: %s", strerror(errno));
-	*fork_marker = 1;
+	{
+		void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (m != MAP_FAILED && !madvise(m, 4096, MADV_WIPEONFORK)) {
+			fork_marker = m;
+			*fork_marker = 1;
+		}
+	}
 	e = getenv(ENV_LOG);
 	log_on = e && *e && strcmp(e, "0");
 	e = getenv(ENV_RUN_MODE);
@@ -1229,7 +1250,11 @@ __attribute__((constructor)) static void ursa_run_init(void)
  */
 int ursa_io_uring_setup(unsigned entries, struct io_uring_params *p)
 {
-	long r = do_setup(entries, p, cur_pid(), "liburing API");
+	long r;
+
+	if (!real_setup)
+		ursa_run_init();
+	r = do_setup(entries, p, cur_pid(), "liburing API");
 
 	if (r < 0) {
 		errno = (int)-r;
@@ -1316,9 +1341,8 @@ long ursa_run_uring_syscall(long nr, long a1, long a2, long a3, long a4,
 	pid_t pid;
 	long r;
 
-	if (!real_setup)	/* not initialised yet: the kernel (or a trap) */
-		return ((long (*)(long, ...))ursa_run_next_syscall)(
-			nr, a1, a2, a3, a4, a5, a6);
+	if (!real_setup)
+		ursa_run_init();
 	pid = cur_pid();
 	if (nr == __NR_io_uring_enter)
 		r = do_enter((unsigned)a1, (unsigned)a2, (unsigned)a3,
