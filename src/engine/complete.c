@@ -208,13 +208,22 @@ void ursa_post_cqe(struct ursa_ring *ring, uint64_t user_data, int32_t res,
  */
 bool ursa_post_cqe_more(struct ursa_ring *ring, uint64_t user_data, int32_t res)
 {
+	return ursa_post_cqe_more_flags(ring, user_data, res, 0);
+}
+
+bool ursa_post_cqe_more_flags(struct ursa_ring *ring, uint64_t user_data,
+			      int32_t res, uint32_t cflags)
+{
 	bool ok = false;
 	unsigned old;
 
+	/* Inline completions batched so far go first, in order. */
+	if (ursa_in_submit(ring))
+		ursa_flush_compl(ring);
 	pthread_mutex_lock(&ring->completion_lock);
 	old = ring->cached_cq_tail;
 	if (!ring->ocq_head) {
-		ok = cq_fill(ring, user_data, res, IORING_CQE_F_MORE, NULL);
+		ok = cq_fill(ring, user_data, res, cflags | IORING_CQE_F_MORE, NULL);
 		if (ok)
 			ring->cq_posted++;
 	}

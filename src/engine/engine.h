@@ -77,6 +77,7 @@ struct ursa_iowq;
 struct ursa_reactor;
 struct ursa_sqpoll;
 struct ursa_timers;
+struct ursa_kbufs;
 struct ursa_executor;
 
 /* ---------------------------------------------------------------- requests */
@@ -299,6 +300,8 @@ struct ursa_ring {
 	struct ursa_req		*req_free_remote;
 
 	pthread_mutex_t		rsrc_lock;	/* file and buffer tables */
+	pthread_mutex_t		kbuf_lock;	/* provided buffer lists (kbuf.c) */
+	struct ursa_kbufs	*kbufs;
 	struct ursa_file_table	files;
 	struct ursa_buf_table	bufs;
 
@@ -402,6 +405,8 @@ static inline void ursa_req_set_fail(struct ursa_req *req)
 void ursa_post_cqe(struct ursa_ring *ring, uint64_t user_data, int32_t res,
 		   uint32_t cflags, const uint64_t *big);
 bool ursa_post_cqe_more(struct ursa_ring *ring, uint64_t user_data, int32_t res);
+bool ursa_post_cqe_more_flags(struct ursa_ring *ring, uint64_t user_data,
+			      int32_t res, uint32_t cflags);
 /* Flush the submitter's completion batch to the CQ. */
 void ursa_flush_compl(struct ursa_ring *ring);
 /* Move overflowed CQEs into the CQ as room allows. */

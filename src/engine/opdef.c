@@ -8,6 +8,7 @@
 #include "fs.h"
 #include "msg_ring.h"
 #include "nop.h"
+#include "kbuf.h"
 #include "epoll.h"
 #include "futex.h"
 #include "openclose.h"
@@ -264,11 +265,17 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 	},
 	[IORING_OP_PROVIDE_BUFFERS] = {
 		.name		= "PROVIDE_BUFFERS",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_provide_buffers_prep,
+		.issue		= ursa_provide_buffers,
+		.iopoll		= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_REMOVE_BUFFERS] = {
 		.name		= "REMOVE_BUFFERS",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_remove_buffers_prep,
+		.issue		= ursa_remove_buffers,
+		.iopoll		= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_TEE] = {
 		.name		= "TEE",
@@ -386,9 +393,14 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 	},
 	[IORING_OP_READ_MULTISHOT] = {
 		.name		= "READ_MULTISHOT",
-		.prep		= ursa_prep_unsupported,
-		.ioprio		= 1,
+		.prep		= ursa_prep_read_mshot,
+		.issue		= ursa_read_mshot,
+		.cleanup	= ursa_rw_cleanup,
+		.needs_file	= 1,
+		.pollin		= 1,
 		.buffer_select	= 1,
+		.ioprio		= 1,
+		.implemented	= 1,
 	},
 	[IORING_OP_WAITID] = {
 		.name		= "WAITID",

@@ -19,6 +19,7 @@
 #include "msg_ring.h"
 #include "query.h"
 #include "cancel.h"
+#include "kbuf.h"
 
 /* ------------------------------------------------------- registered rings */
 
@@ -505,6 +506,12 @@ static int do_register(struct ursa_ring *ring, unsigned opcode, void *arg,
 		return ursa_register_file_alloc_range(ring, arg, nr);
 	case IORING_REGISTER_CLONE_BUFFERS:
 		return ursa_register_clone_buffers(ring, arg, nr);
+	case IORING_REGISTER_PBUF_RING:
+		return ursa_register_pbuf_ring(ring, arg, nr);
+	case IORING_UNREGISTER_PBUF_RING:
+		return ursa_unregister_pbuf_ring(ring, arg, nr);
+	case IORING_REGISTER_PBUF_STATUS:
+		return ursa_register_pbuf_status(ring, arg, nr);
 	case IORING_REGISTER_SYNC_CANCEL:
 		return ursa_register_sync_cancel(ring, arg, nr);
 	case IORING_REGISTER_CLOCK:

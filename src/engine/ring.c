@@ -20,6 +20,7 @@
 #include "sqpoll.h"
 #include "executor.h"
 #include "timeout.h"
+#include "kbuf.h"
 #include "timer.h"
 #include <ursa/ursa.h>
 
@@ -375,6 +376,7 @@ static void ring_free(struct ursa_ring *ring)
 	pthread_mutex_destroy(&ring->completion_lock);
 	pthread_mutex_destroy(&ring->defer_lock);
 	pthread_mutex_destroy(&ring->timeout_lock);
+	pthread_mutex_destroy(&ring->kbuf_lock);
 	free(ring);
 }
 
@@ -422,6 +424,7 @@ int ursa_ring_setup(unsigned entries, struct io_uring_params *p)
 	pthread_mutex_init(&ring->completion_lock, NULL);
 	pthread_mutex_init(&ring->defer_lock, NULL);
 	pthread_mutex_init(&ring->timeout_lock, NULL);
+	pthread_mutex_init(&ring->kbuf_lock, NULL);
 	if ((p->flags & IORING_SETUP_SINGLE_ISSUER) &&
 	    !(p->flags & IORING_SETUP_R_DISABLED))
 		ring->submitter_tid = ursa_gettid();
@@ -550,6 +553,7 @@ void ursa_ring_destroy(struct ursa_ring *ring)
 	ursa_timers_destroy(ring);
 	pthread_mutex_lock(&ring->uring_lock);
 	ursa_rsrc_exit(ring);
+	ursa_kbuf_exit(ring);
 	ursa_req_cache_free(ring);
 	pthread_mutex_unlock(&ring->uring_lock);
 	ursa_overflow_free(ring);

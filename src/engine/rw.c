@@ -19,6 +19,7 @@
 
 #include "rw.h"
 #include "rsrc.h"
+#include "kbuf.h"
 
 #define UIO_MAXIOV_	1024
 #define MAX_RW_COUNT	(INT_MAX & ~4095L)
@@ -38,6 +39,10 @@ struct rw_op {
 	bool		fixed;
 	bool		stream;		/* position ignored (pipe, socket, tty) */
 	bool		type_known;
+	bool		held;		/* a legacy buffer kept across a wait */
+	uint16_t	held_bid;
+	uint32_t	held_len;
+	uint64_t	held_addr;
 };
 
 static int check_ioprio(uint16_t ioprio)
@@ -284,6 +289,99 @@ static int rw_finish(struct ursa_req *req, struct rw_op *rw)
 	return (int)rw->done;
 }
 
+/*
+ * IOSQE_BUFFER_SELECT: the buffer comes from group rw->buf_index at issue;
+ * a would-block attempt gives it back (ursa_kbuf_finish recycles).  One
+ * transfer, whatever its length, as the kernel does for selected buffers.
+ */
+static int rw_issue_select(struct ursa_req *req, struct rw_op *rw,
+			   unsigned issue_flags, bool mshot)
+{
+	bool nonblock = issue_flags & URSA_ISSUE_NONBLOCK;
+	struct ursa_kbuf_sel sel;
+	struct iovec iov;
+	uint32_t len;
+	int flags, ret;
+	ssize_t n;
+
+	len = rw->vectored ? (uint32_t)rw->one.iov_len : (uint32_t)rw->total;
+	if (rw->held) {
+		/* A legacy buffer this request kept while it waited (the
+		 * kernel keeps those; ring buffers go back instead). */
+		memset(&sel, 0, sizeof(sel));
+		sel.addr = rw->held_addr;
+		sel.bid = rw->held_bid;
+		len = rw->held_len;
+		rw->held = false;
+	} else {
+		ret = ursa_kbuf_select(req, rw->buf_index, &len, &sel, issue_flags);
+		if (ret)
+			return ret;
+	}
+	iov.iov_base = (void *)(uintptr_t)sel.addr;
+	iov.iov_len = len;
+	flags = rw->rw_flags | (nonblock ? RWF_NOWAIT : 0);
+	for (;;) {
+		off_t off = (rw->stream || rw->off == -1) ? -1 : (off_t)rw->off;
+
+		n = preadv2(req->fd, &iov, 1, off, flags);
+		if (n >= 0)
+			break;
+		if (errno == ESPIPE && off != -1) {
+			rw->stream = rw->type_known = true;
+			continue;
+		}
+		if (errno == EOPNOTSUPP && nonblock && !(rw->rw_flags & RWF_NOWAIT) &&
+		    memory_backed(req->fd)) {
+			flags &= ~RWF_NOWAIT;
+			continue;
+		}
+		break;
+	}
+	if (n < 0) {
+		int e = errno;
+		bool wait = nonblock && !(rw->rw_flags & RWF_NOWAIT) &&
+			    (e == EAGAIN || e == EOPNOTSUPP);
+
+		if (wait && sel.bl && ursa_kbuf_is_legacy(&sel)) {
+			/* keep it across the wait, as the kernel does */
+			rw->held = true;
+			rw->held_addr = sel.addr;
+			rw->held_bid = sel.bid;
+			rw->held_len = len;
+			ursa_kbuf_keep(&sel);
+		} else if (sel.bl) {
+			ursa_kbuf_finish(&sel, 0, true);
+		} else if (wait) {
+			/* the held buffer stays held */
+			rw->held = true;
+		}
+		if (wait)
+			return e == EAGAIN ? URSA_ISSUE_RETRY : URSA_ISSUE_PUNT;
+		if (!sel.bl && sel.bid == rw->held_bid && rw->held_addr == sel.addr &&
+		    sel.addr) {
+			/* a held legacy buffer that failed: hand it back in
+			 * the CQE, the application provides it again */
+			req->cflags |= IORING_CQE_F_BUFFER |
+				       ((uint32_t)sel.bid << IORING_CQE_BUFFER_SHIFT);
+		}
+		return -e;
+	}
+	if (!n && mshot && sel.bl) {
+		/* A multishot read that ends at EOF gives its buffer back. */
+		ursa_kbuf_finish(&sel, 0, true);
+		return 0;
+	}
+	if (sel.bl)
+		req->cflags |= ursa_kbuf_finish(&sel, (int)n, false);
+	else
+		req->cflags |= IORING_CQE_F_BUFFER |
+			       ((uint32_t)sel.bid << IORING_CQE_BUFFER_SHIFT);
+	if ((uint32_t)n != len)
+		ursa_req_set_fail(req);
+	return (int)n;
+}
+
 static int rw_issue(struct ursa_req *req, unsigned issue_flags)
 {
 	struct rw_op *rw = ursa_req_data(req, struct rw_op);
@@ -296,7 +394,7 @@ static int rw_issue(struct ursa_req *req, unsigned issue_flags)
 			return ret;
 	}
 	if (req->flags & IOSQE_BUFFER_SELECT)
-		return -ENOBUFS;	/* no provided buffer groups exist yet */
+		return rw_issue_select(req, rw, issue_flags, false);
 	if ((rw->rw_flags & RWF_HIPRI) &&
 	    !(req->ring->setup_flags & IORING_SETUP_IOPOLL))
 		return -EINVAL;
@@ -359,6 +457,54 @@ static int rw_issue(struct ursa_req *req, unsigned issue_flags)
 int ursa_read(struct ursa_req *req, unsigned issue_flags)
 {
 	return rw_issue(req, issue_flags);
+}
+
+/* READ_MULTISHOT: a read with a selected buffer on a pollable file, kept
+ * armed: every read posts a CQE with IORING_CQE_F_MORE; EOF, an error,
+ * -ENOBUFS or a CQ that cannot take more ends it with a final CQE. */
+int ursa_prep_read_mshot(struct ursa_req *req, const struct io_uring_sqe *sqe)
+{
+	int ret;
+
+	if (!(req->flags & IOSQE_BUFFER_SELECT))
+		return -EINVAL;
+	ret = prep_rw_common(req, sqe, false, false, false);
+	if (ret)
+		return ret;
+	if (sqe->addr || sqe->len)
+		return -EINVAL;
+	return 0;
+}
+
+int ursa_read_mshot(struct ursa_req *req, unsigned issue_flags)
+{
+	struct rw_op *rw = ursa_req_data(req, struct rw_op);
+
+	if (!rw->type_known) {
+		struct stat st;
+
+		if (fstat(req->fd, &st) < 0)
+			return -errno;
+		rw->type_known = true;
+		rw->stream = !S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode);
+	}
+	if (!rw->stream)
+		return -EBADFD;		/* must be a pollable file */
+	for (;;) {
+		int ret;
+
+		req->cflags = 0;
+		rw->total = 0;		/* the whole buffer each time */
+		ret = rw_issue_select(req, rw, issue_flags | URSA_ISSUE_NONBLOCK, true);
+		if (ret == URSA_ISSUE_RETRY || ret == URSA_ISSUE_PUNT)
+			return URSA_ISSUE_RETRY;
+		if (ret <= 0)
+			return ret;	/* EOF, error or -ENOBUFS: final */
+		req->flags &= ~REQ_F_FAIL;
+		if (!ursa_post_cqe_more_flags(req->ring, req->user_data, ret,
+					      req->cflags))
+			return ret;	/* final, with this buffer's flags */
+	}
 }
 
 int ursa_write(struct ursa_req *req, unsigned issue_flags)

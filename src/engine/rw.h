@@ -13,4 +13,6 @@ int ursa_prep_writev_fixed(struct ursa_req *req, const struct io_uring_sqe *sqe)
 int ursa_read(struct ursa_req *req, unsigned issue_flags);
 int ursa_write(struct ursa_req *req, unsigned issue_flags);
 void ursa_rw_cleanup(struct ursa_req *req);
+int ursa_prep_read_mshot(struct ursa_req *req, const struct io_uring_sqe *sqe);
+int ursa_read_mshot(struct ursa_req *req, unsigned issue_flags);
 #endif

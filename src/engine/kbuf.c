@@ -1,0 +1,563 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Provided buffers (see kbuf.h for the model).  Lists live in a small hash
+ * by group id, under ring->kbuf_lock; selection and the transfer it feeds
+ * run under that lock on the nonblocking path, so a ring head is peeked,
+ * used and committed as one step whichever thread issues.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kbuf.h"
+
+#define KBUF_BUCKETS	64
+#define MAX_BIDS	(1u << 16)
+
+struct legacy_buf {
+	uint64_t	addr;
+	uint32_t	len;
+	uint16_t	bid;
+};
+
+struct ursa_buf_list {
+	struct ursa_buf_list	*next;
+	uint16_t		bgid;
+	unsigned		flags;
+	/* legacy: a FIFO in an array, [head, head + nr) */
+	struct legacy_buf	*bufs;
+	unsigned		head, nr, alloc;
+	/* ring */
+	struct io_uring_buf_ring *br;
+	unsigned		mask, entries;
+	uint16_t		rhead;
+	uint32_t		min_left;
+	size_t			map_sz;		/* MMAP: our mapping of it */
+	uint64_t		map_off;	/* MMAP: its place in the memfd */
+};
+
+struct ursa_kbufs {
+	struct ursa_buf_list	*buckets[KBUF_BUCKETS];
+};
+
+static struct ursa_buf_list *bl_find(struct ursa_ring *ring, unsigned bgid)
+{
+	struct ursa_buf_list *bl;
+
+	if (!ring->kbufs)
+		return NULL;
+	for (bl = ring->kbufs->buckets[bgid % KBUF_BUCKETS]; bl; bl = bl->next)
+		if (bl->bgid == bgid)
+			return bl;
+	return NULL;
+}
+
+static struct ursa_buf_list *bl_create(struct ursa_ring *ring, unsigned bgid)
+{
+	struct ursa_buf_list *bl;
+
+	if (!ring->kbufs) {
+		ring->kbufs = calloc(1, sizeof(*ring->kbufs));
+		if (!ring->kbufs)
+			return NULL;
+	}
+	bl = calloc(1, sizeof(*bl));
+	if (!bl)
+		return NULL;
+	bl->bgid = (uint16_t)bgid;
+	bl->next = ring->kbufs->buckets[bgid % KBUF_BUCKETS];
+	ring->kbufs->buckets[bgid % KBUF_BUCKETS] = bl;
+	return bl;
+}
+
+static void bl_unlink(struct ursa_ring *ring, struct ursa_buf_list *bl)
+{
+	struct ursa_buf_list **pp = &ring->kbufs->buckets[bl->bgid % KBUF_BUCKETS];
+
+	for (; *pp; pp = &(*pp)->next) {
+		if (*pp == bl) {
+			*pp = bl->next;
+			return;
+		}
+	}
+}
+
+static void bl_free(struct ursa_ring *ring, struct ursa_buf_list *bl)
+{
+	if (bl->flags & URSA_BL_MMAP) {
+		munmap(bl->br, bl->map_sz);
+		/* Give the pages back; a later ring for this group starts
+		 * from zeroes, as a fresh kernel allocation would. */
+		if (ring->fd >= 0)
+			fallocate(ring->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				  (off_t)bl->map_off, (off_t)bl->map_sz);
+	}
+	free(bl->bufs);
+	free(bl);
+}
+
+/* ---------------------------------------------------------------- select */
+
+static inline uint16_t ring_tail(struct ursa_buf_list *bl)
+{
+	return __atomic_load_n(&bl->br->tail, __ATOMIC_ACQUIRE);
+}
+
+int ursa_kbuf_select(struct ursa_req *req, unsigned bgid, uint32_t *len,
+		     struct ursa_kbuf_sel *sel, unsigned issue_flags)
+{
+	struct ursa_ring *ring = req->ring;
+	struct ursa_buf_list *bl;
+
+	memset(sel, 0, sizeof(*sel));
+	sel->ring = ring;
+	pthread_mutex_lock(&ring->kbuf_lock);
+	bl = bl_find(ring, bgid);
+	if (!bl)
+		goto nobufs;
+	if (bl->flags & URSA_BL_RING) {
+		struct io_uring_buf *b;
+
+		if (ring_tail(bl) == bl->rhead)
+			goto nobufs;
+		b = &bl->br->bufs[bl->rhead & bl->mask];
+		sel->addr = __atomic_load_n(&b->addr, __ATOMIC_RELAXED);
+		sel->len = __atomic_load_n(&b->len, __ATOMIC_RELAXED);
+		sel->bid = __atomic_load_n(&b->bid, __ATOMIC_RELAXED);
+		sel->nr = 1;
+	} else {
+		struct legacy_buf *b;
+
+		if (!bl->nr)
+			goto nobufs;
+		b = &bl->bufs[bl->head];
+		sel->addr = b->addr;
+		sel->len = b->len;
+		sel->bid = b->bid;
+		/* Legacy buffers leave the list when selected; a recycle puts
+		 * them back in front. */
+		bl->head++;
+		bl->nr--;
+		sel->committed = true;
+	}
+	if (!*len || *len > sel->len)
+		*len = sel->len;
+	sel->bl = bl;
+	if ((bl->flags & URSA_BL_RING) && !(issue_flags & URSA_ISSUE_NONBLOCK)) {
+		/* Blocking issue: commit now (INC entries when finished). */
+		if (!(bl->flags & URSA_BL_INC)) {
+			bl->rhead++;
+			sel->committed = true;
+		}
+	}
+	if (issue_flags & URSA_ISSUE_NONBLOCK) {
+		sel->locked = true;
+		return 0;
+	}
+	pthread_mutex_unlock(&ring->kbuf_lock);
+	return 0;
+nobufs:
+	pthread_mutex_unlock(&ring->kbuf_lock);
+	return -ENOBUFS;
+}
+
+uint32_t ursa_kbuf_finish(struct ursa_kbuf_sel *sel, int used, bool recycle)
+{
+	struct ursa_buf_list *bl = sel->bl;
+	struct ursa_ring *ring;
+	uint32_t cflags = 0;
+
+	if (!bl)
+		return 0;
+	ring = sel->ring;
+	if (!sel->locked)
+		pthread_mutex_lock(&ring->kbuf_lock);
+	if (recycle) {
+		if (!(bl->flags & URSA_BL_RING) && sel->committed) {
+			if (bl->head) {
+				bl->head--;
+			} else {
+				/* make room in front */
+				if (bl->nr == bl->alloc) {
+					/* cannot grow here: drop to the tail */
+					goto out;
+				}
+				memmove(bl->bufs + 1, bl->bufs, bl->nr * sizeof(*bl->bufs));
+			}
+			bl->bufs[bl->head].addr = sel->addr;
+			bl->bufs[bl->head].len = sel->len;
+			bl->bufs[bl->head].bid = sel->bid;
+			bl->nr++;
+		}
+		/* A ring's head was not moved (or, committed by a blocking
+		 * selection, the buffer is the request's until it ends). */
+		goto out;
+	}
+	cflags = IORING_CQE_F_BUFFER | ((uint32_t)sel->bid << IORING_CQE_BUFFER_SHIFT);
+	if ((bl->flags & URSA_BL_RING) && (bl->flags & URSA_BL_INC)) {
+		struct io_uring_buf *b = &bl->br->bufs[bl->rhead & bl->mask];
+		uint32_t n = used > 0 ? (uint32_t)used : 0;
+		uint32_t left = sel->len > n ? sel->len - n : 0;
+
+		/* Incremental: the entry shrinks in place; it is done when
+		 * less than min_left remains. */
+		if (left >= bl->min_left && left) {
+			__atomic_store_n(&b->addr, sel->addr + n, __ATOMIC_RELAXED);
+			__atomic_store_n(&b->len, left, __ATOMIC_RELAXED);
+			cflags |= IORING_CQE_F_BUF_MORE;
+		} else {
+			bl->rhead++;
+		}
+	} else if ((bl->flags & URSA_BL_RING) && !sel->committed) {
+		bl->rhead += sel->nr ? sel->nr : 1;
+	}
+out:
+	pthread_mutex_unlock(&ring->kbuf_lock);
+	sel->bl = NULL;
+	sel->locked = false;
+	return cflags;
+}
+
+bool ursa_kbuf_is_legacy(const struct ursa_kbuf_sel *sel)
+{
+	return sel->bl && !(sel->bl->flags & URSA_BL_RING);
+}
+
+void ursa_kbuf_keep(struct ursa_kbuf_sel *sel)
+{
+	if (sel->locked)
+		pthread_mutex_unlock(&sel->ring->kbuf_lock);
+	sel->locked = false;
+	sel->bl = NULL;
+}
+
+/* ------------------------------------------------------- PROVIDE / REMOVE */
+
+struct provide_op {
+	uint64_t	addr;
+	uint32_t	len;
+	uint32_t	nbufs;
+	uint16_t	bgid;
+	uint16_t	bid;
+};
+
+int ursa_provide_buffers_prep(struct ursa_req *req, const struct io_uring_sqe *sqe)
+{
+	struct provide_op *p = ursa_req_data(req, struct provide_op);
+	uint64_t size, end;
+	int32_t nbufs = sqe->fd;
+
+	if (sqe->rw_flags || sqe->splice_fd_in)
+		return -EINVAL;
+	if (nbufs <= 0 || (uint32_t)nbufs > MAX_BIDS)
+		return -E2BIG;
+	if (!sqe->len)
+		return -EINVAL;
+	if (sqe->off > 65535)
+		return -E2BIG;
+	p->nbufs = (uint32_t)nbufs;
+	p->addr = sqe->addr;
+	p->len = sqe->len;
+	p->bgid = sqe->buf_group;
+	p->bid = (uint16_t)sqe->off;
+	if ((uint32_t)p->bid + p->nbufs > MAX_BIDS)
+		return -EINVAL;
+	if (__builtin_mul_overflow((uint64_t)p->len, p->nbufs, &size) ||
+	    __builtin_add_overflow(p->addr, size, &end))
+		return -EOVERFLOW;
+	/* access_ok(): a user address range */
+	if (end > 0x00007ffffffff000ull)
+		return -EFAULT;
+	return 0;
+}
+
+int ursa_provide_buffers(struct ursa_req *req, unsigned issue_flags)
+{
+	struct provide_op *p = ursa_req_data(req, struct provide_op);
+	struct ursa_ring *ring = req->ring;
+	struct ursa_buf_list *bl;
+	unsigned i, added = 0;
+	int ret = 0;
+
+	(void)issue_flags;
+	pthread_mutex_lock(&ring->kbuf_lock);
+	bl = bl_find(ring, p->bgid);
+	if (!bl) {
+		bl = bl_create(ring, p->bgid);
+		if (!bl) {
+			ret = -ENOMEM;
+			goto out;
+		}
+	}
+	if (bl->flags & URSA_BL_RING) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (bl->nr + p->nbufs > 65535u) {
+		ret = -EOVERFLOW;
+		goto out;
+	}
+	/* compact, then grow to fit */
+	if (bl->head) {
+		memmove(bl->bufs, bl->bufs + bl->head, bl->nr * sizeof(*bl->bufs));
+		bl->head = 0;
+	}
+	if (bl->nr + p->nbufs > bl->alloc) {
+		unsigned n = bl->nr + p->nbufs;
+		struct legacy_buf *nb = realloc(bl->bufs, n * sizeof(*nb));
+
+		if (!nb) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		bl->bufs = nb;
+		bl->alloc = n;
+	}
+	for (i = 0; i < p->nbufs; i++) {
+		struct legacy_buf *b = &bl->bufs[bl->nr++];
+
+		b->addr = p->addr + (uint64_t)i * p->len;
+		b->len = p->len;
+		b->bid = (uint16_t)(p->bid + i);
+		added++;
+	}
+out:
+	pthread_mutex_unlock(&ring->kbuf_lock);
+	return (ret == -ENOMEM && added) ? 0 : ret;
+}
+
+int ursa_remove_buffers_prep(struct ursa_req *req, const struct io_uring_sqe *sqe)
+{
+	struct provide_op *p = ursa_req_data(req, struct provide_op);
+	int32_t nbufs = sqe->fd;
+
+	if (sqe->rw_flags || sqe->addr || sqe->len || sqe->off ||
+	    sqe->splice_fd_in)
+		return -EINVAL;
+	if (nbufs <= 0 || (uint32_t)nbufs > MAX_BIDS)
+		return -EINVAL;
+	p->nbufs = (uint32_t)nbufs;
+	p->bgid = sqe->buf_group;
+	return 0;
+}
+
+int ursa_remove_buffers(struct ursa_req *req, unsigned issue_flags)
+{
+	struct provide_op *p = ursa_req_data(req, struct provide_op);
+	struct ursa_ring *ring = req->ring;
+	struct ursa_buf_list *bl;
+	int ret;
+
+	(void)issue_flags;
+	pthread_mutex_lock(&ring->kbuf_lock);
+	bl = bl_find(ring, p->bgid);
+	if (!bl) {
+		ret = -ENOENT;
+	} else if (bl->flags & URSA_BL_RING) {
+		ret = -EINVAL;
+	} else {
+		unsigned n = p->nbufs < bl->nr ? p->nbufs : bl->nr;
+
+		bl->head += n;
+		bl->nr -= n;
+		ret = (int)n;
+	}
+	pthread_mutex_unlock(&ring->kbuf_lock);
+	return ret;
+}
+
+/* --------------------------------------------------------- registration */
+
+static int range_mapped(uint64_t base, uint64_t len)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	uint64_t start = base & ~(uint64_t)(ps - 1);
+
+	if (msync((void *)(uintptr_t)start, base + len - start, MS_ASYNC) < 0)
+		return -EFAULT;
+	return 0;
+}
+
+int ursa_register_pbuf_ring(struct ursa_ring *ring, void *arg, unsigned nr)
+{
+	struct io_uring_buf_reg reg;
+	struct ursa_buf_list *bl;
+	size_t sz, ps = (size_t)sysconf(_SC_PAGESIZE);
+	unsigned i;
+	int ret = 0;
+
+	if (!arg || nr != 1)
+		return -EINVAL;
+	if (ursa_copy_from_user(&reg, arg, sizeof(reg)))
+		return -EFAULT;
+	for (i = 0; i < 5; i++)
+		if (reg.resv[i])
+			return -EINVAL;
+	if (reg.flags & ~(IOU_PBUF_RING_MMAP | IOU_PBUF_RING_INC))
+		return -EINVAL;	/* KERNEL_MANAGED arrives with the driver API */
+	if (!reg.ring_entries || (reg.ring_entries & (reg.ring_entries - 1)) ||
+	    reg.ring_entries >= 65536)
+		return -EINVAL;
+	if (reg.min_left && !(reg.flags & IOU_PBUF_RING_INC))
+		return -EINVAL;
+	if (!(reg.flags & IOU_PBUF_RING_MMAP)) {
+		if (!reg.ring_addr || (reg.ring_addr & (ps - 1)))
+			return -EINVAL;
+	} else if (reg.ring_addr) {
+		return -EINVAL;
+	}
+	sz = (size_t)reg.ring_entries * sizeof(struct io_uring_buf);
+
+	pthread_mutex_lock(&ring->kbuf_lock);
+	bl = bl_find(ring, reg.bgid);
+	if (bl) {
+		if ((bl->flags & URSA_BL_RING) || bl->nr) {
+			ret = -EEXIST;
+			goto out;
+		}
+		/* an empty legacy list is reused */
+		bl_unlink(ring, bl);
+		bl_free(ring, bl);
+	}
+	bl = bl_create(ring, reg.bgid);
+	if (!bl) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (reg.flags & IOU_PBUF_RING_MMAP) {
+		void *m;
+		struct stat st;
+
+		/*
+		 * The application maps it at IORING_OFF_PBUF_RING | bgid << 16
+		 * of the ring fd: that is where it lives in the memfd, so the
+		 * slots are 64 KiB apart; larger MMAP rings (over 4096
+		 * entries) do not fit that scheme here.
+		 */
+		bl->map_sz = (sz + ps - 1) & ~(ps - 1);
+		bl->map_off = IORING_OFF_PBUF_RING |
+			      ((uint64_t)reg.bgid << IORING_OFF_PBUF_SHIFT);
+		if (ring->mem != URSA_MEM_MMAP || bl->map_sz > (1u << IORING_OFF_PBUF_SHIFT)) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		if (fstat(ring->fd, &st) == 0 &&
+		    (uint64_t)st.st_size < bl->map_off + bl->map_sz &&
+		    ftruncate(ring->fd, (off_t)(bl->map_off + bl->map_sz)) < 0) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		m = mmap(NULL, bl->map_sz, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 ring->fd, (off_t)bl->map_off);
+		if (m == MAP_FAILED) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		memset(m, 0, bl->map_sz);
+		bl->br = m;
+		bl->flags |= URSA_BL_MMAP;
+	} else {
+		ret = range_mapped(reg.ring_addr, sz);
+		if (ret)
+			goto fail;
+		bl->br = (struct io_uring_buf_ring *)(uintptr_t)reg.ring_addr;
+	}
+	bl->flags |= URSA_BL_RING;
+	if (reg.flags & IOU_PBUF_RING_INC)
+		bl->flags |= URSA_BL_INC;
+	bl->entries = reg.ring_entries;
+	bl->mask = reg.ring_entries - 1;
+	bl->min_left = reg.min_left ? reg.min_left : 1;
+	/* The head starts where the application's tail is (0 for a new
+	 * ring). */
+	bl->rhead = ring_tail(bl);
+	goto out;
+fail:
+	bl_unlink(ring, bl);
+	bl->flags &= ~URSA_BL_MMAP;
+	free(bl);
+out:
+	pthread_mutex_unlock(&ring->kbuf_lock);
+	return ret;
+}
+
+int ursa_unregister_pbuf_ring(struct ursa_ring *ring, void *arg, unsigned nr)
+{
+	struct io_uring_buf_reg reg;
+	struct ursa_buf_list *bl;
+	unsigned i;
+	int ret = 0;
+
+	if (!arg || nr != 1)
+		return -EINVAL;
+	if (ursa_copy_from_user(&reg, arg, sizeof(reg)))
+		return -EFAULT;
+	for (i = 0; i < 5; i++)
+		if (reg.resv[i])
+			return -EINVAL;
+	if (reg.flags)
+		return -EINVAL;
+	pthread_mutex_lock(&ring->kbuf_lock);
+	bl = bl_find(ring, reg.bgid);
+	if (!bl)
+		ret = -ENOENT;
+	else if (!(bl->flags & URSA_BL_RING))
+		ret = -EINVAL;
+	else if (bl->flags & URSA_BL_PINNED)
+		ret = -EBUSY;
+	if (!ret) {
+		bl_unlink(ring, bl);
+		bl_free(ring, bl);
+	}
+	pthread_mutex_unlock(&ring->kbuf_lock);
+	return ret;
+}
+
+int ursa_register_pbuf_status(struct ursa_ring *ring, void *arg, unsigned nr)
+{
+	struct io_uring_buf_status st;
+	struct ursa_buf_list *bl;
+	unsigned i;
+	int ret = 0;
+
+	if (!arg || nr != 1)
+		return -EINVAL;
+	if (ursa_copy_from_user(&st, arg, sizeof(st)))
+		return -EFAULT;
+	for (i = 0; i < 8; i++)
+		if (st.resv[i])
+			return -EINVAL;
+	pthread_mutex_lock(&ring->kbuf_lock);
+	bl = bl_find(ring, st.buf_group);
+	if (!bl)
+		ret = -ENOENT;
+	else if (!(bl->flags & URSA_BL_RING))
+		ret = -EINVAL;
+	else
+		st.head = bl->rhead;
+	pthread_mutex_unlock(&ring->kbuf_lock);
+	if (!ret && ursa_copy_to_user(arg, &st, sizeof(st)))
+		ret = -EFAULT;
+	return ret;
+}
+
+void ursa_kbuf_exit(struct ursa_ring *ring)
+{
+	unsigned b;
+
+	if (!ring->kbufs)
+		return;
+	for (b = 0; b < KBUF_BUCKETS; b++) {
+		struct ursa_buf_list *bl, *next;
+
+		for (bl = ring->kbufs->buckets[b]; bl; bl = next) {
+			next = bl->next;
+			bl_free(ring, bl);
+		}
+	}
+	free(ring->kbufs);
+	ring->kbufs = NULL;
+}
