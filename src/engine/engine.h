@@ -333,6 +333,12 @@ struct ursa_ring {
 
 	unsigned		sq_thread_idle_ms;
 	int			clockid;	/* of enter timeouts: REGISTER_CLOCK */
+	struct {
+		void		*addr;
+		size_t		size;
+		bool		user;		/* the application's pages */
+		bool		wait_arg;	/* holds io_uring_reg_wait entries */
+	} region;				/* IORING_REGISTER_MEM_REGION */
 	/* fd + 1 of files seen to be memory-backed (rw.c), by fd % size */
 	int			memfs_hint[URSA_MEMFS_HINTS];
 };

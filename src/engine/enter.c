@@ -14,6 +14,7 @@
 
 #include "engine.h"
 #include "poll.h"
+#include "region.h"
 #include "sqpoll.h"
 
 
@@ -62,18 +63,42 @@ struct wait_args {
 	struct timespec	min_deadline;
 };
 
-/* Registered wait regions (IORING_ENTER_EXT_ARG_REG) need
- * IORING_REGISTER_MEM_REGION, not built yet: like the kernel with no region
- * registered, the offset is out of range. */
+/* IORING_ENTER_EXT_ARG_REG: the argument sits in the registered region
+ * (region.c), at the byte offset passed as arg. */
 static int ursa_reg_wait_arg(struct ursa_ring *ring, const void *arg,
-			     size_t argsz, struct wait_args *w)
+			     size_t argsz, struct wait_args *w, unsigned flags)
 {
-	(void)ring;
-	(void)arg;
-	(void)w;
+	const struct io_uring_reg_wait *rw;
+	struct timespec now;
+	int err;
+
 	if (argsz != sizeof(struct io_uring_reg_wait))
 		return -EINVAL;
-	return -EFAULT;
+	rw = ursa_region_wait_arg(ring, (uintptr_t)arg, &err);
+	if (!rw)
+		return err;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (rw->flags & IORING_REG_WAIT_TS) {
+		w->has_deadline = true;
+		w->deadline = now;
+		if (flags & IORING_ENTER_ABS_TIMER) {
+			w->deadline.tv_sec = (time_t)rw->ts.tv_sec;
+			w->deadline.tv_nsec = (long)rw->ts.tv_nsec;
+		} else {
+			ts_add_ns(&w->deadline, (uint64_t)rw->ts.tv_sec * 1000000000ull +
+				  (uint64_t)rw->ts.tv_nsec);
+		}
+	}
+	if (rw->min_wait_usec) {
+		w->has_min_wait = true;
+		w->min_deadline = now;
+		ts_add_ns(&w->min_deadline, (uint64_t)rw->min_wait_usec * 1000);
+	}
+	if (rw->sigmask) {
+		w->sigmask = (const sigset_t *)(uintptr_t)rw->sigmask;
+		w->sigmask_bad = rw->sigmask_sz != 8;
+	}
+	return 0;
 }
 
 static int parse_wait_args(struct ursa_ring *ring, unsigned flags,
@@ -92,7 +117,7 @@ static int parse_wait_args(struct ursa_ring *ring, unsigned flags,
 		return 0;
 	}
 	if (flags & IORING_ENTER_EXT_ARG_REG)
-		return ursa_reg_wait_arg(ring, arg, argsz, w);
+		return ursa_reg_wait_arg(ring, arg, argsz, w, flags);
 	if (argsz != sizeof(*ga))
 		return -EINVAL;
 	if (ursa_copy_from_user(&gacopy, arg, sizeof(gacopy)))

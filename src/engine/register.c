@@ -20,6 +20,7 @@
 #include "query.h"
 #include "cancel.h"
 #include "kbuf.h"
+#include "region.h"
 
 /* ------------------------------------------------------- registered rings */
 
@@ -514,6 +515,8 @@ static int do_register(struct ursa_ring *ring, unsigned opcode, void *arg,
 		return ursa_register_pbuf_status(ring, arg, nr);
 	case IORING_REGISTER_SYNC_CANCEL:
 		return ursa_register_sync_cancel(ring, arg, nr);
+	case IORING_REGISTER_MEM_REGION:
+		return ursa_register_mem_region(ring, arg, nr);
 	case IORING_REGISTER_CLOCK:
 		return register_clock(ring, arg, nr);
 	case IORING_REGISTER_CLONE_FILES:

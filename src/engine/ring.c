@@ -21,6 +21,7 @@
 #include "executor.h"
 #include "timeout.h"
 #include "kbuf.h"
+#include "region.h"
 #include "timer.h"
 #include <ursa/ursa.h>
 
@@ -554,6 +555,7 @@ void ursa_ring_destroy(struct ursa_ring *ring)
 	pthread_mutex_lock(&ring->uring_lock);
 	ursa_rsrc_exit(ring);
 	ursa_kbuf_exit(ring);
+	ursa_region_exit(ring);
 	ursa_req_cache_free(ring);
 	pthread_mutex_unlock(&ring->uring_lock);
 	ursa_overflow_free(ring);
