@@ -251,6 +251,7 @@ struct ursa_ring {
 	/* Our own mappings of ring memory (NULL/0 for NO_MMAP). */
 	void			*sq_map, *cq_map, *sqe_map;
 	size_t			sq_map_sz, cq_map_sz, sqe_map_sz;
+	size_t			sq_res_sz, cq_res_sz, sqe_res_sz;	/* reserved */
 
 	/*
 	 * uring_lock serialises submission and registration, as the kernel's
@@ -378,6 +379,7 @@ int ursa_ring_enter(struct ursa_ring *ring, unsigned to_submit,
 int ursa_ring_register(struct ursa_ring *ring, unsigned opcode, void *arg,
 		       unsigned nr_args);
 int ursa_register_blind(unsigned opcode, void *arg, unsigned nr_args);
+int ursa_register_resize_rings(struct ursa_ring *ring, void *arg, unsigned nr);
 
 /* Thread id, cached per thread: SINGLE_ISSUER checks must not cost a syscall. */
 pid_t ursa_gettid(void);

@@ -515,6 +515,8 @@ static int do_register(struct ursa_ring *ring, unsigned opcode, void *arg,
 		return ursa_register_pbuf_status(ring, arg, nr);
 	case IORING_REGISTER_SYNC_CANCEL:
 		return ursa_register_sync_cancel(ring, arg, nr);
+	case IORING_REGISTER_RESIZE_RINGS:
+		return ursa_register_resize_rings(ring, arg, nr);
 	case IORING_REGISTER_MEM_REGION:
 		return ursa_register_mem_region(ring, arg, nr);
 	case IORING_REGISTER_CLOCK:

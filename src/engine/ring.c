@@ -226,6 +226,42 @@ static int user_region_ok(unsigned char *p, size_t len)
 	return 0;
 }
 
+/* Reserve res bytes of address space and map len bytes of the memfd at
+ * off at its start.  NULL (errno set) on failure. */
+static void *map_reserved(size_t res, size_t len, int fd, off_t off)
+{
+	void *base = mmap(NULL, res, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *m;
+
+	if (base == MAP_FAILED)
+		return NULL;
+	m = mmap(base, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, off);
+	if (m == MAP_FAILED) {
+		int e = errno;
+
+		munmap(base, res);
+		errno = e;
+		return NULL;
+	}
+	return m;
+}
+
+/* Change how much of a reservation is mapped (same address). */
+static int remap_reserved(void *base, size_t old_len, size_t len, int fd,
+			  off_t off)
+{
+	if (mmap(base, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd,
+		 off) == MAP_FAILED)
+		return -ENOMEM;
+	if (len < old_len &&
+	    mmap((char *)base + len, old_len - len, PROT_NONE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1,
+		 0) == MAP_FAILED)
+		return -ENOMEM;
+	return 0;
+}
+
 static int ring_map_memfd(struct ursa_ring *ring, size_t sq_sz, size_t cq_sz,
 			  size_t sqe_sz)
 {
@@ -240,19 +276,26 @@ static int ring_map_memfd(struct ursa_ring *ring, size_t sq_sz, size_t cq_sz,
 	ring->sq_map_sz = page_round(sq_sz);
 	ring->cq_map_sz = page_round(cq_sz);
 	ring->sqe_map_sz = page_round(sqe_sz);
-	m = mmap(NULL, ring->sq_map_sz, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 ring->fd, IORING_OFF_SQ_RING);
-	if (m == MAP_FAILED)
+	/*
+	 * Each range sits in an address reservation as large as a resize
+	 * could make it, so IORING_REGISTER_RESIZE_RINGS never moves it: a
+	 * mapping lent to <liburing.h> keeps its address.
+	 */
+	ring->sq_res_sz = page_round(RINGS_HDR + sizeof(unsigned) * URSA_MAX_ENTRIES);
+	ring->cq_res_sz = page_round(RINGS_HDR + (size_t)(ring->cqe32 ? 32 : 16) *
+				     URSA_MAX_CQ_ENTRIES);
+	ring->sqe_res_sz = page_round((size_t)(ring->compat_big_sqe ? 128 : 64) *
+				      URSA_MAX_ENTRIES);
+	m = map_reserved(ring->sq_res_sz, ring->sq_map_sz, ring->fd, IORING_OFF_SQ_RING);
+	if (!m)
 		return -errno;
 	ring->sq_map = m;
-	m = mmap(NULL, ring->cq_map_sz, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 ring->fd, IORING_OFF_CQ_RING);
-	if (m == MAP_FAILED)
+	m = map_reserved(ring->cq_res_sz, ring->cq_map_sz, ring->fd, IORING_OFF_CQ_RING);
+	if (!m)
 		return -errno;
 	ring->cq_map = m;
-	m = mmap(NULL, ring->sqe_map_sz, PROT_READ | PROT_WRITE, MAP_SHARED,
-		 ring->fd, IORING_OFF_SQES);
-	if (m == MAP_FAILED)
+	m = map_reserved(ring->sqe_res_sz, ring->sqe_map_sz, ring->fd, IORING_OFF_SQES);
+	if (!m)
 		return -errno;
 	ring->sqe_map = m;
 	return 0;
@@ -285,15 +328,20 @@ void *ursa_ring_mmap(int fd, unsigned long long off, size_t len)
 
 	if (!ring || ring->mem != URSA_MEM_MMAP)
 		return NULL;
+	size_t res = 0;
+
 	if (off == IORING_OFF_SQ_RING) {
 		addr = ring->sq_map;
 		sz = ring->sq_map_sz;
+		res = ring->sq_res_sz;
 	} else if (off == IORING_OFF_CQ_RING) {
 		addr = ring->cq_map;
 		sz = ring->cq_map_sz;
+		res = ring->cq_res_sz;
 	} else if (off == IORING_OFF_SQES) {
 		addr = ring->sqe_map;
 		sz = ring->sqe_map_sz;
+		res = ring->sqe_res_sz;
 	}
 	if (!addr || len > sz)
 		return NULL;
@@ -305,11 +353,13 @@ void *ursa_ring_mmap(int fd, unsigned long long off, size_t len)
 		lm = calloc(1, sizeof(*lm));
 		if (lm) {
 			lm->addr = addr;
-			lm->len = sz;
+			lm->len = res;
 			lm->ring = ring;
 			lm->next = lent_maps;
 			lent_maps = lm;
 		}
+	} else {
+		lm->app_done = false;	/* lent again (after a resize) */
 	}
 	pthread_mutex_unlock(&lent_lock);
 	return lm ? addr : NULL;
@@ -366,11 +416,11 @@ static bool lent_map_release(struct ursa_ring *ring, void *addr)
 static void ring_free(struct ursa_ring *ring)
 {
 	if (ring->sq_map && !lent_map_release(ring, ring->sq_map))
-		munmap(ring->sq_map, ring->sq_map_sz);
+		munmap(ring->sq_map, ring->sq_res_sz);
 	if (ring->cq_map && !lent_map_release(ring, ring->cq_map))
-		munmap(ring->cq_map, ring->cq_map_sz);
+		munmap(ring->cq_map, ring->cq_res_sz);
 	if (ring->sqe_map && !lent_map_release(ring, ring->sqe_map))
-		munmap(ring->sqe_map, ring->sqe_map_sz);
+		munmap(ring->sqe_map, ring->sqe_res_sz);
 	if (ring->fd >= 0)
 		close(ring->fd);
 	pthread_mutex_destroy(&ring->uring_lock);
@@ -566,4 +616,139 @@ void ursa_ring_destroy(struct ursa_ring *ring)
 	for (unsigned i = 0; i < 64; i++)
 		free(ring->personalities[i]);
 	ring_free(ring);
+}
+
+/*
+ * IORING_REGISTER_RESIZE_RINGS: new SQ/CQ sizes for a DEFER_TASKRUN ring
+ * (the only kind the kernel resizes), keeping pending SQEs and CQEs and
+ * the head/tail values.  The memfd ranges stay at their offsets and grow
+ * or shrink in place; the application maps them again afterwards (as
+ * liburing's io_uring_resize_rings does).  Called under uring_lock by the
+ * ring's only submitter; completion_lock keeps workers' CQEs out meanwhile.
+ */
+int ursa_register_resize_rings(struct ursa_ring *ring, void *arg, unsigned nr)
+{
+	struct io_uring_params p;
+	unsigned sq_entries, cq_entries, cqe_size, sqe_size;
+	unsigned sq_head, sq_tail, cq_head, cq_tail, i, n;
+	size_t sq_sz, cq_sz, sqe_sz;
+	unsigned char *sqe_tmp = NULL, *cqe_tmp = NULL;
+	int ret = 0;
+
+	if (!arg || nr != 1)
+		return -EINVAL;
+	if (!(ring->setup_flags & IORING_SETUP_DEFER_TASKRUN))
+		return -EINVAL;
+	if (ursa_copy_from_user(&p, arg, sizeof(p)))
+		return -EFAULT;
+	if (p.flags & ~(IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP))
+		return -EINVAL;
+	if (ring->mem != URSA_MEM_MMAP)
+		return -EINVAL;
+	{
+		struct io_uring_params chk = p;
+
+		memset(chk.resv, 0, sizeof(chk.resv));
+		ret = check_params(p.sq_entries, &chk, &sq_entries, &cq_entries);
+		if (ret)
+			return ret;
+	}
+	cqe_size = ring->cqe32 ? 32 : 16;
+	sqe_size = ring->compat_big_sqe ? 128 : 64;
+
+	pthread_mutex_lock(&ring->completion_lock);
+	sq_head = ring->cached_sq_head;
+	sq_tail = atomic_load_explicit(ring->sq_tail, memory_order_acquire);
+	cq_head = atomic_load_explicit(ring->cq_head, memory_order_acquire);
+	cq_tail = ring->cached_cq_tail;
+	if (sq_tail - sq_head > sq_entries || cq_tail - cq_head > cq_entries ||
+	    ring->ocq_head) {
+		ret = -EOVERFLOW;
+		goto out;
+	}
+	/* Keep the pending entries aside, in order. */
+	n = sq_tail - sq_head;
+	sqe_tmp = malloc((size_t)(n ? n : 1) * sqe_size);
+	cqe_tmp = malloc((size_t)((cq_tail - cq_head) ? (cq_tail - cq_head) : 1) * cqe_size);
+	if (!sqe_tmp || !cqe_tmp) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		unsigned idx = (sq_head + i) & ring->sq_mask;
+
+		if (ring->sq_array)
+			idx = ring->sq_array[idx];
+		if (idx >= ring->sq_entries)
+			idx = 0;	/* dropped at submit time anyway */
+		memcpy(sqe_tmp + (size_t)i * sqe_size,
+		       ring->sqes + (size_t)idx * sqe_size, sqe_size);
+	}
+	for (i = 0; i < cq_tail - cq_head; i++)
+		memcpy(cqe_tmp + (size_t)i * cqe_size,
+		       ring->cqes + (size_t)((cq_head + i) & ring->cq_mask) * cqe_size,
+		       cqe_size);
+
+	/* Resize the three ranges in place, at their addresses (reserved
+	 * for the largest size), so mappings lent to <liburing.h> stay. */
+	sq_sz = page_round(RINGS_HDR + sizeof(unsigned) * sq_entries);
+	cq_sz = page_round(RINGS_HDR + (size_t)cqe_size * cq_entries);
+	sqe_sz = page_round((size_t)sqe_size * sq_entries);
+	if (ftruncate(ring->fd, (off_t)(IORING_OFF_SQES + sqe_sz)) < 0) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (remap_reserved(ring->sq_map, ring->sq_map_sz, sq_sz, ring->fd,
+			   IORING_OFF_SQ_RING) ||
+	    remap_reserved(ring->cq_map, ring->cq_map_sz, cq_sz, ring->fd,
+			   IORING_OFF_CQ_RING) ||
+	    remap_reserved(ring->sqe_map, ring->sqe_map_sz, sqe_sz, ring->fd,
+			   IORING_OFF_SQES)) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ring->sq_map_sz = sq_sz;
+	ring->cq_map_sz = cq_sz;
+	ring->sqe_map_sz = sqe_sz;
+
+	ring->sq_entries = sq_entries;
+	ring->sq_mask = sq_entries - 1;
+	ring->cq_entries = cq_entries;
+	ring->cq_mask = cq_entries - 1;
+	set_ring_pointers(ring, ring->sq_map, ring->cq_map, RINGS_HDR);
+	ring->sqes = ring->sqe_map;
+	for (i = 0; i < n; i++) {
+		unsigned slot = (sq_head + i) & ring->sq_mask;
+
+		memcpy(ring->sqes + (size_t)slot * sqe_size,
+		       sqe_tmp + (size_t)i * sqe_size, sqe_size);
+		if (ring->sq_array)
+			ring->sq_array[slot] = slot;
+	}
+	for (i = 0; i < cq_tail - cq_head; i++)
+		memcpy(ring->cqes + (size_t)((cq_head + i) & ring->cq_mask) * cqe_size,
+		       cqe_tmp + (size_t)i * cqe_size, cqe_size);
+	/* head and tail keep their values */
+	atomic_store(ring->sq_head, sq_head);
+	atomic_store(ring->sq_tail, sq_tail);
+	atomic_store(ring->cq_head, cq_head);
+	atomic_store(ring->cq_tail, cq_tail);
+
+	p.sq_entries = sq_entries;
+	p.cq_entries = cq_entries;
+	p.features = ring->features;
+	/* As the kernel: the ring's layout flags come back with the answer,
+	 * so the caller maps the new rings the way they are laid out. */
+	p.flags |= ring->setup_flags & (IORING_SETUP_NO_SQARRAY |
+					IORING_SETUP_SQE128 | IORING_SETUP_CQE32 |
+					IORING_SETUP_NO_MMAP | IORING_SETUP_CQE_MIXED |
+					IORING_SETUP_SQE_MIXED);
+	fill_offsets(ring, &p, RINGS_HDR);
+	if (ursa_copy_to_user(arg, &p, sizeof(p)))
+		ret = -EFAULT;
+out:
+	pthread_mutex_unlock(&ring->completion_lock);
+	free(sqe_tmp);
+	free(cqe_tmp);
+	return ret;
 }

@@ -7,9 +7,11 @@
  * io_uring_setup/enter/register, and close()/dup2()/dup3()/close_range() of
  * fds in the reserved ring range, with SIGSYS (SECCOMP_RET_TRAP), plus, in
  * the default "trap" signal mode, execve/execveat and the rt_sigprocmask/
- * rt_sigaction calls that could block SIGSYS or replace its handler.  The SIGSYS
- * handler decodes the syscall from the ucontext, serves it from the engine
- * and writes the result into RAX.
+ * rt_sigaction calls that could block SIGSYS or replace its handler.  The
+ * SIGSYS handler decodes the syscall from the ucontext, serves it from the
+ * engine and writes the result into RAX.  libc's syscall() and signal
+ * functions are interposed too: io_uring through syscall() then needs no
+ * trap, and libc callers keep SIGSYS deliverable without one.
  *
  * The interposer's own syscalls pass the filter by their instruction
  * pointer: they are made by one syscall instruction in a trampoline page
@@ -413,7 +415,7 @@ static long do_close(int fd, pid_t pid, bool private_mem)
 	return sys5(SYS_close, fd, 0, 0, 0, 0);
 }
 
-/* dup2/dup3 onto a ring fd replace (close) the ring first, as the kernel does. */
+/* dup2/dup3 onto a ring fd close the ring first, as the kernel would. */
 static long do_dup(long nr, int oldfd, int newfd, long flags, pid_t pid,
 		   bool private_mem)
 {
