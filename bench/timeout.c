@@ -48,6 +48,8 @@ struct result {
 	double arm_ms, cpu_ms, total_ms, p50_us, p99_us;
 };
 
+static unsigned extra_flags;
+
 static struct result run(enum ursa_backend backend, unsigned n, unsigned max_ms,
 			 unsigned seed)
 {
@@ -62,7 +64,7 @@ static struct result run(enum ursa_backend backend, unsigned n, unsigned max_ms,
 
 	memset(&p, 0, sizeof(p));
 	/* A CQ as large as allowed (65536): reaped as they come. */
-	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP | extra_flags;
 	p.cq_entries = n;
 	ursa_set_backend(backend);
 	if (!ts || !due || !late || io_uring_queue_init_params(n < 4096 ? 256 : 4096, &ring, &p))
@@ -145,21 +147,27 @@ int main(int argc, char **argv)
 
 	int only = -1;
 
-	while ((opt = getopt(argc, argv, "n:m:r:b:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:m:r:b:d")) != -1) {
 		switch (opt) {
+		case 'd':
+			extra_flags = IORING_SETUP_SINGLE_ISSUER |
+				      IORING_SETUP_DEFER_TASKRUN;
+			break;
 		case 'b': only = !strcmp(optarg, "ursa") ? 1 : 0; break;
 		case 'n': n = (unsigned)atoi(optarg); break;
 		case 'm': max_ms = (unsigned)atoi(optarg); break;
 		case 'r': reps = (unsigned)atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: timeout [-n count] [-m max_ms] [-r repeats] [-b ursa|kernel]\n");
+			fprintf(stderr, "usage: timeout [-n count] [-m max_ms] [-r repeats] [-b ursa|kernel] [-d]\n"
+				"  -d: rings with SINGLE_ISSUER|DEFER_TASKRUN\n");
 			return 2;
 		}
 	}
 	if (reps < 1 || reps > 16 || n < 100 || !max_ms)
 		return 2;
 	printf("timeouts: %u of random durations in [0, %u ms), %u runs each, "
-	       "%ld CPUs\n", n, max_ms, reps, sysconf(_SC_NPROCESSORS_ONLN));
+	       "%ld CPUs%s\n", n, max_ms, reps, sysconf(_SC_NPROCESSORS_ONLN),
+	       extra_flags ? ", DEFER_TASKRUN rings" : "");
 	for (r = 0; r < (int)reps; r++) {
 		for (b = 0; b < 2; b++) {
 			int which = (r & 1) ? 1 - b : b;

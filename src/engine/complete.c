@@ -21,20 +21,51 @@ static __thread bool tls_in_worker;
 static __thread struct ursa_ring *tls_batch_ring;
 static __thread bool tls_batch_wake;
 
+/* ... and posts the CQEs of that batch under one lock acquisition. */
+#define TLS_BATCH	64
+static __thread struct ursa_compl tls_compl[TLS_BATCH];
+static __thread unsigned tls_nr_compl;
+
+static void tls_batch_flush(struct ursa_ring *ring);
+
 void ursa_wake_batch_begin(struct ursa_ring *ring)
 {
 	tls_batch_ring = ring;
 	tls_batch_wake = false;
+	tls_nr_compl = 0;
 }
 
 void ursa_wake_batch_end(struct ursa_ring *ring)
 {
-	bool wake = tls_batch_wake;
+	bool wake;
 
+	tls_batch_flush(ring);
+	wake = tls_batch_wake;
 	tls_batch_ring = NULL;
 	tls_batch_wake = false;
 	if (wake)
 		ursa_cq_wake(ring);
+}
+
+/* Queue a CQE in this thread's batch if one is open for ring. */
+bool ursa_batch_post(struct ursa_ring *ring, uint64_t user_data, int32_t res,
+		     uint32_t cflags, const uint64_t *big)
+{
+	struct ursa_compl *c;
+
+	if (tls_batch_ring != ring)
+		return false;
+	if (tls_nr_compl == TLS_BATCH)
+		tls_batch_flush(ring);
+	c = &tls_compl[tls_nr_compl++];
+	c->user_data = user_data;
+	c->res = res;
+	c->flags = cflags | (big ? COMPL_F_BIG : 0);
+	if (big) {
+		c->big[0] = big[0];
+		c->big[1] = big[1];
+	}
+	return true;
 }
 
 
@@ -192,6 +223,8 @@ void ursa_post_cqe(struct ursa_ring *ring, uint64_t user_data, int32_t res,
 {
 	unsigned old;
 
+	if (tls_batch_ring == ring)
+		tls_batch_flush(ring);
 	pthread_mutex_lock(&ring->completion_lock);
 	old = ring->cached_cq_tail;
 	post_locked(ring, user_data, res, cflags, big);
@@ -217,9 +250,11 @@ bool ursa_post_cqe_more_flags(struct ursa_ring *ring, uint64_t user_data,
 	bool ok = false;
 	unsigned old;
 
-	/* Inline completions batched so far go first, in order. */
+	/* Completions batched so far go first, in order. */
 	if (ursa_in_submit(ring))
 		ursa_flush_compl(ring);
+	if (tls_batch_ring == ring)
+		tls_batch_flush(ring);
 	pthread_mutex_lock(&ring->completion_lock);
 	old = ring->cached_cq_tail;
 	if (!ring->ocq_head) {
@@ -260,6 +295,27 @@ again:
 		ursa_timeouts_flush(ring);
 		goto again;
 	}
+}
+
+static void tls_batch_flush(struct ursa_ring *ring)
+{
+	unsigned i, old;
+
+	if (!tls_nr_compl)
+		return;
+	pthread_mutex_lock(&ring->completion_lock);
+	old = ring->cached_cq_tail;
+	for (i = 0; i < tls_nr_compl; i++) {
+		struct ursa_compl *c = &tls_compl[i];
+
+		post_locked(ring, c->user_data, c->res, c->flags & ~COMPL_F_BIG,
+			    (c->flags & COMPL_F_BIG) ? c->big : NULL);
+	}
+	tls_nr_compl = 0;
+	commit_and_wake(ring, old, tls_in_worker);
+	pthread_mutex_unlock(&ring->completion_lock);
+	if (unlikely(__atomic_load_n(&ring->has_count_timeouts, __ATOMIC_ACQUIRE)))
+		ursa_timeouts_flush(ring);
 }
 
 void ursa_flush_overflow(struct ursa_ring *ring)

@@ -425,6 +425,8 @@ int ursa_cq_wait(struct ursa_ring *ring, unsigned min_complete, unsigned flags,
 void ursa_cq_wake(struct ursa_ring *ring);
 void ursa_wake_batch_begin(struct ursa_ring *ring);
 void ursa_wake_batch_end(struct ursa_ring *ring);
+bool ursa_batch_post(struct ursa_ring *ring, uint64_t user_data, int32_t res,
+		     uint32_t cflags, const uint64_t *big);
 
 /* ---------------------------------------------------------------- requests */
 
@@ -440,6 +442,7 @@ bool ursa_personality_ok(struct ursa_ring *ring, unsigned id);
 
 /* Copy between the engine and application memory that may be invalid:
  * -EFAULT instead of a crash. */
+void ursa_usercopy_init(void);
 int ursa_copy_from_user(void *dst, const void *src, size_t len);
 int ursa_copy_to_user(void *dst, const void *src, size_t len);
 

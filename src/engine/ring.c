@@ -440,6 +440,7 @@ int ursa_ring_setup(unsigned entries, struct io_uring_params *p)
 
 	if (!p)
 		return -EFAULT;
+	ursa_usercopy_init();
 	ret = check_params(entries, p, &sq_entries, &cq_entries);
 	if (ret)
 		return ret;

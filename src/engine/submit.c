@@ -139,6 +139,8 @@ static void post_req_cqe(struct ursa_req *req)
 			ursa_flush_compl(ring);
 		return;
 	}
+	if (ursa_batch_post(ring, req->user_data, req->res, req->cflags, big))
+		return;
 	ursa_post_cqe(ring, req->user_data, req->res, req->cflags, big);
 }
 

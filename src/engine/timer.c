@@ -47,12 +47,16 @@ static inline void heap_set(struct ursa_timers *t, unsigned i,
 	s.tm->idx = i;
 }
 
+/* A 4-ary heap: half the depth of a binary one, so half the scattered
+ * writes of timer indexes per insert or removal. */
+#define HEAP_D	4
+
 static void sift_up(struct ursa_timers *t, unsigned i)
 {
 	struct heap_slot s = t->heap[i];
 
 	while (i) {
-		unsigned p = (i - 1) / 2;
+		unsigned p = (i - 1) / HEAP_D;
 
 		if (t->heap[p].expires <= s.expires)
 			break;
@@ -67,12 +71,13 @@ static void sift_down(struct ursa_timers *t, unsigned i)
 	struct heap_slot s = t->heap[i];
 
 	for (;;) {
-		unsigned l = 2 * i + 1, r = l + 1, m = l;
+		unsigned c = HEAP_D * i + 1, m = c, k;
 
-		if (l >= t->nr)
+		if (c >= t->nr)
 			break;
-		if (r < t->nr && t->heap[r].expires < t->heap[l].expires)
-			m = r;
+		for (k = c + 1; k < c + HEAP_D && k < t->nr; k++)
+			if (t->heap[k].expires < t->heap[m].expires)
+				m = k;
 		if (t->heap[m].expires >= s.expires)
 			break;
 		heap_set(t, i, t->heap[m]);
