@@ -239,6 +239,8 @@ static struct result run_point(int s, int nconn, int size)
 		show_log(log, server_name[s]);
 		close(out);
 		close(log);
+		if (!status)
+			status = 1;
 		return res;
 	}
 	if (!served_by[s][0]) {

@@ -541,5 +541,16 @@ int main(int argc, char **argv)
 		printf("%s\n", err == 2 ? "MISMATCH: echoed data differs" :
 		       err ? "FAILED" : "verified: every echoed byte matched");
 	}
+	for (i = 0; i < nconn; i++) {
+		if (conns[i].fd >= 0)
+			close(conns[i].fd);
+	}
+	for (t = 0; t < nthreads; t++) {
+		close(ws[t].epfd);
+		free(ws[t].rbuf);
+	}
+	free(ws);
+	free(conns);
+	free(pattern);
 	return err;
 }

@@ -9,8 +9,10 @@
  *  - one multishot RECV per connection, drawing buffers from a provided
  *    buffer ring (IOSQE_BUFFER_SELECT); the buffer id comes back in the
  *    CQE flags;
- *  - the received bytes are sent back straight from that buffer, and the
- *    buffer goes back to the ring only once its SEND has completed.
+ *  - the received bytes are sent back straight from that buffer (SEND;
+ *    SENDMSG gathering several buffers when more have queued up), one
+ *    send in flight per connection so the bytes keep their order, and a
+ *    buffer goes back to the ring only once it has been sent in full.
  * A multishot request whose CQE lacks IORING_CQE_F_MORE has ended and is
  * armed again (after -ENOBUFS, once buffers have been returned).
  *
@@ -32,10 +34,11 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <liburing.h>
-/* Only for choosing the backend: without ursa this builds on liburing. */
+/* Only to choose the backend: without ursa this builds on liburing >= 2.4. */
 #if defined(__has_include)
 #if __has_include(<ursa/ursa.h>)
 #include <ursa/ursa.h>
@@ -44,6 +47,7 @@
 #endif
 
 #define BGID		7	/* our buffer group; any 16-bit number */
+#define MAX_IOV		16	/* buffers gathered into one sendmsg */
 
 /* user_data: operation in the top byte, socket fd in the low 32 bits. */
 enum { OP_ACCEPT = 1, OP_RECV = 2, OP_SEND = 3 };
@@ -65,7 +69,19 @@ struct conn {
 	bool		parked;		/* recv waits for buffers (-ENOBUFS) */
 	int		q_head, q_tail;	/* buffers to send, via buf_next[] */
 	unsigned	q_off;		/* bytes of q_head already sent */
+	unsigned	inflight;	/* bytes in the send in flight */
 	int		park_next;
+	struct sendvec	*sv;		/* kept across reuse of the fd */
+};
+
+/*
+ * Several queued buffers go out in one SENDMSG.  Its msghdr and iovecs
+ * live apart from the conns[] array, which may move when it grows, and
+ * stay untouched until the send completes.
+ */
+struct sendvec {
+	struct msghdr	msg;
+	struct iovec	iov[MAX_IOV];
 };
 
 static struct io_uring ring;
@@ -88,6 +104,7 @@ static volatile sig_atomic_t stop;
 static struct {
 	unsigned long long accepted, closed, recvs, sends, short_sends;
 	unsigned long long bytes, enobufs, recv_rearms, accept_rearms;
+	unsigned long long gathered, park_timeouts;
 	unsigned long long conn_errors;
 } st;
 
@@ -153,15 +170,42 @@ static void arm_recv(int fd)
 	conns[fd].recv_armed = true;
 }
 
-/* Send the rest of the buffer at the head of fd's queue. */
-static void send_head(int fd)
+/*
+ * Send what fd has queued, from q_off in the head buffer: one buffer with
+ * SEND, several (up to MAX_IOV) with one SENDMSG, rather than one round
+ * trip through the ring per buffer when a large message filled several.
+ */
+static void send_queued(int fd)
 {
 	struct conn *c = &conns[fd];
-	struct io_uring_sqe *sqe = get_sqe();
+	struct io_uring_sqe *sqe;
 	int bid = c->q_head;
 
-	io_uring_prep_send(sqe, fd, buf_addr(bid) + c->q_off,
-			   buf_len[bid] - c->q_off, MSG_NOSIGNAL);
+	if (buf_next[bid] < 0) {
+		c->inflight = buf_len[bid] - c->q_off;
+		sqe = get_sqe();
+		io_uring_prep_send(sqe, fd, buf_addr(bid) + c->q_off,
+				   c->inflight, MSG_NOSIGNAL);
+	} else {
+		struct sendvec *sv = c->sv;
+		unsigned n = 0, off = c->q_off;
+
+		if (!sv && !(sv = c->sv = malloc(sizeof(*sv))))
+			die("malloc", ENOMEM);
+		c->inflight = 0;
+		for (; bid >= 0 && n < MAX_IOV; bid = buf_next[bid], n++) {
+			sv->iov[n].iov_base = buf_addr(bid) + off;
+			sv->iov[n].iov_len = buf_len[bid] - off;
+			c->inflight += buf_len[bid] - off;
+			off = 0;
+		}
+		memset(&sv->msg, 0, sizeof(sv->msg));
+		sv->msg.msg_iov = sv->iov;
+		sv->msg.msg_iovlen = n;
+		sqe = get_sqe();
+		io_uring_prep_sendmsg(sqe, fd, &sv->msg, MSG_NOSIGNAL);
+		st.gathered++;
+	}
 	io_uring_sqe_set_data64(sqe, UD(OP_SEND, fd));
 	c->send_inflight = true;
 	st.sends++;
@@ -240,12 +284,15 @@ static void handle_accept(struct io_uring_cqe *cqe)
 
 	if (fd >= 0) {
 		int one = 1;
+		struct sendvec *sv;
 		struct conn *c;
 
 		if (fd >= nconns_cap)
 			grow_conns(fd);
 		c = &conns[fd];
+		sv = c->sv;
 		memset(c, 0, sizeof(*c));
+		c->sv = sv;
 		c->open = true;
 		c->q_head = c->q_tail = -1;
 		c->park_next = -1;
@@ -299,7 +346,7 @@ static void handle_recv(struct io_uring_cqe *cqe)
 			c->q_tail = bid;
 			st.recvs++;
 			if (!c->send_inflight)
-				send_head(fd);
+				send_queued(fd);
 		} else {
 			buf_return(bid);
 		}
@@ -310,11 +357,12 @@ static void handle_recv(struct io_uring_cqe *cqe)
 	/* The multishot recv has ended: find out why. */
 	c->recv_armed = false;
 	if (res == -ENOBUFS) {
+		/* The group ran dry: wait for buffers to come back. */
 		st.enobufs++;
 		if (c->closing)
 			maybe_close(fd);
 		else
-			park(fd);	/* re-armed when buffers come back */
+			park(fd);
 	} else if (res > 0) {
 		if (c->closing) {
 			maybe_close(fd);
@@ -337,7 +385,7 @@ static void handle_send(struct io_uring_cqe *cqe)
 {
 	int fd = UD_FD(cqe->user_data);
 	struct conn *c = &conns[fd];
-	int bid = c->q_head;
+	unsigned left;
 
 	c->send_inflight = false;
 	if (cqe->res <= 0) {
@@ -346,21 +394,30 @@ static void handle_send(struct io_uring_cqe *cqe)
 		conn_fail(fd, "send", cqe->res ? -cqe->res : EPIPE);
 		return;
 	}
-	c->q_off += (unsigned) cqe->res;
-	st.bytes += (unsigned) cqe->res;
-	if (c->q_off < buf_len[bid]) {
-		st.short_sends++;	/* send the rest from where it stopped */
-	} else {
+	left = (unsigned) cqe->res;
+	st.bytes += left;
+	if (left < c->inflight)
+		st.short_sends++;	/* the rest goes in the next send */
+	/* Return every buffer that has now been sent in full. */
+	while (left && c->q_head >= 0) {
+		int bid = c->q_head;
+		unsigned avail = buf_len[bid] - c->q_off;
+
+		if (left < avail) {
+			c->q_off += left;
+			break;
+		}
+		left -= avail;
 		c->q_head = buf_next[bid];
-		if (c->q_head < 0)
-			c->q_tail = -1;
 		c->q_off = 0;
 		buf_return(bid);
 	}
+	if (c->q_head < 0)
+		c->q_tail = -1;
 	if (c->failed)
 		queue_drop(c);
 	if (c->q_head >= 0)
-		send_head(fd);
+		send_queued(fd);
 	else
 		maybe_close(fd);
 }
@@ -448,6 +505,7 @@ static void check_opcodes(void)
 		{ IORING_OP_ACCEPT, "ACCEPT" },
 		{ IORING_OP_RECV, "RECV" },
 		{ IORING_OP_SEND, "SEND" },
+		{ IORING_OP_SENDMSG, "SENDMSG" },
 	};
 	struct io_uring_probe *probe = io_uring_get_probe_ring(&ring);
 	size_t i;
@@ -574,7 +632,24 @@ int main(int argc, char **argv)
 		struct io_uring_cqe *cqe;
 		unsigned head, seen = 0;
 
-		ret = io_uring_submit_and_wait(&ring, 1);
+		if (park_head < 0) {
+			ret = io_uring_submit_and_wait(&ring, 1);
+		} else {
+			/*
+			 * Parked receivers normally resume when buffers come
+			 * back (below), but the buffers that ended them may
+			 * have been returned just before their -ENOBUFS was
+			 * seen: so do not sleep for long while any is parked.
+			 */
+			struct __kernel_timespec ts = { .tv_nsec = 1000000 };
+
+			ret = io_uring_submit_and_wait_timeout(&ring, &cqe, 1,
+							       &ts, NULL);
+			if (ret == -ETIME) {
+				st.park_timeouts++;
+				unpark();
+			}
+		}
 		if (ret < 0 && ret != -EINTR && ret != -EAGAIN &&
 		    ret != -EBUSY && ret != -ETIME)
 			die("io_uring_submit_and_wait", -ret);
@@ -594,18 +669,38 @@ int main(int argc, char **argv)
 		if (pending_adds) {
 			io_uring_buf_ring_advance(br, (int) pending_adds);
 			pending_adds = 0;
+			/* Re-arming before any came back would just spin. */
+			if (park_head >= 0)
+				unpark();
 		}
-		if (park_head >= 0)
-			unpark();
 	}
 
 	fprintf(stderr,
 		"echo-server: %llu connections (%llu closed, %llu errors), "
-		"%llu bytes echoed, %llu recvs, %llu sends (%llu short), "
-		"%llu ENOBUFS, %llu recv re-arms, %llu accept re-arms\n",
+		"%llu bytes echoed, %llu recvs, %llu sends (%llu gathered, "
+		"%llu short), "
+		"%llu ENOBUFS (%llu timed retries), %llu recv re-arms, "
+		"%llu accept re-arms\n",
 		st.accepted, st.closed, st.conn_errors, st.bytes, st.recvs,
-		st.sends, st.short_sends, st.enobufs, st.recv_rearms,
+		st.sends, st.gathered, st.short_sends, st.enobufs,
+		st.park_timeouts, st.recv_rearms,
 		st.accept_rearms);
+	if (verbose) {
+		int fd;
+
+		for (fd = 0; fd < nconns_cap; fd++) {
+			struct conn *c = &conns[fd];
+
+			if (c->open)
+				fprintf(stderr, "echo-server: fd %d still open:"
+					" recv %d send %d closing %d parked %d"
+					" queued %d\n", fd, c->recv_armed,
+					c->send_inflight, c->closing, c->parked,
+					c->q_head >= 0);
+		}
+		fprintf(stderr, "echo-server: %u of %u buffers held\n",
+			bufs_held, nbufs);
+	}
 	/* Tearing the ring down cancels what is still in flight. */
 	io_uring_queue_exit(&ring);
 	close(listen_fd);

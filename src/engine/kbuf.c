@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "kbuf.h"
@@ -211,6 +212,21 @@ uint32_t ursa_kbuf_finish(struct ursa_kbuf_sel *sel, int used, bool recycle)
 		} else {
 			bl->rhead++;
 		}
+	} else if ((bl->flags & URSA_BL_RING) && !sel->committed && sel->bundle) {
+		/* A bundle takes the entries its bytes landed in. */
+		uint32_t left = used > 0 ? (uint32_t)used : 0;
+		uint16_t k = 0;
+
+		while (left && k < sel->nr) {
+			struct io_uring_buf *b = &bl->br->bufs[(bl->rhead + k) & bl->mask];
+			uint32_t len = __atomic_load_n(&b->len, __ATOMIC_RELAXED);
+
+			left = left > len ? left - len : 0;
+			k++;
+		}
+		bl->rhead = (uint16_t)(bl->rhead + k);
+		if (!k)
+			cflags = 0;
 	} else if ((bl->flags & URSA_BL_RING) && !sel->committed) {
 		bl->rhead += sel->nr ? sel->nr : 1;
 	}
@@ -219,6 +235,90 @@ out:
 	sel->bl = NULL;
 	sel->locked = false;
 	return cflags;
+}
+
+/*
+ * Bundles (IORING_RECVSEND_BUNDLE): up to max_iov consecutive ring entries
+ * from the head, at most max_len bytes in all (0: no limit), as iovecs.
+ * Only rings bundle; a legacy group gives one buffer.  Same locking as
+ * ursa_kbuf_select; ursa_kbuf_finish commits the entries the transfer
+ * used.
+ */
+int ursa_kbuf_select_bundle(struct ursa_req *req, unsigned bgid, size_t max_len,
+			    struct iovec *iov, unsigned max_iov, unsigned *nr,
+			    struct ursa_kbuf_sel *sel, unsigned issue_flags)
+{
+	struct ursa_ring *ring = req->ring;
+	struct ursa_buf_list *bl;
+	uint16_t tail, h;
+	size_t total = 0;
+	unsigned n = 0;
+
+	pthread_mutex_lock(&ring->kbuf_lock);
+	bl = bl_find(ring, bgid);
+	if (!bl || !(bl->flags & URSA_BL_RING) || (bl->flags & URSA_BL_INC)) {
+		uint32_t len = (uint32_t)max_len;
+		int ret;
+
+		pthread_mutex_unlock(&ring->kbuf_lock);
+		ret = ursa_kbuf_select(req, bgid, &len, sel, issue_flags);
+		if (ret)
+			return ret;
+		iov[0].iov_base = (void *)(uintptr_t)sel->addr;
+		iov[0].iov_len = len;
+		*nr = 1;
+		return 0;
+	}
+	memset(sel, 0, sizeof(*sel));
+	sel->ring = ring;
+	tail = ring_tail(bl);
+	for (h = bl->rhead; h != tail && n < max_iov; h++) {
+		struct io_uring_buf *b = &bl->br->bufs[h & bl->mask];
+		uint32_t len = __atomic_load_n(&b->len, __ATOMIC_RELAXED);
+
+		if (!n) {
+			sel->addr = __atomic_load_n(&b->addr, __ATOMIC_RELAXED);
+			sel->bid = __atomic_load_n(&b->bid, __ATOMIC_RELAXED);
+			sel->len = len;
+		}
+		if (max_len && total + len > max_len)
+			len = (uint32_t)(max_len - total);
+		iov[n].iov_base = (void *)(uintptr_t)__atomic_load_n(&b->addr, __ATOMIC_RELAXED);
+		iov[n].iov_len = len;
+		total += len;
+		n++;
+		if (max_len && total >= max_len)
+			break;
+	}
+	if (!n) {
+		pthread_mutex_unlock(&ring->kbuf_lock);
+		return -ENOBUFS;
+	}
+	sel->bl = bl;
+	sel->nr = (uint16_t)n;
+	sel->bundle = true;
+	if (!(issue_flags & URSA_ISSUE_NONBLOCK)) {
+		/* A blocking transfer: the entries are taken now, all of them
+		 * (the kernel commits what it selected without the lock). */
+		bl->rhead = (uint16_t)(bl->rhead + n);
+		sel->committed = true;
+		pthread_mutex_unlock(&ring->kbuf_lock);
+		*nr = n;
+		return 0;
+	}
+	sel->locked = true;
+	*nr = n;
+	return 0;
+}
+
+bool ursa_kbuf_group_exists(struct ursa_ring *ring, unsigned bgid)
+{
+	bool ret;
+
+	pthread_mutex_lock(&ring->kbuf_lock);
+	ret = bl_find(ring, bgid) != NULL;
+	pthread_mutex_unlock(&ring->kbuf_lock);
+	return ret;
 }
 
 bool ursa_kbuf_is_legacy(const struct ursa_kbuf_sel *sel)

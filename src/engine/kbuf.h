@@ -36,6 +36,7 @@ struct ursa_kbuf_sel {
 	struct ursa_ring	*ring;
 	bool			locked;		/* the list lock is held */
 	bool			committed;	/* head already advanced */
+	bool			bundle;		/* several ring entries (nr) */
 };
 
 /*
@@ -61,9 +62,15 @@ int ursa_kbuf_select(struct ursa_req *req, unsigned bgid, uint32_t *len,
  */
 uint32_t ursa_kbuf_finish(struct ursa_kbuf_sel *sel, int used, bool recycle);
 
+struct iovec;
+int ursa_kbuf_select_bundle(struct ursa_req *req, unsigned bgid, size_t max_len,
+			    struct iovec *iov, unsigned max_iov, unsigned *nr,
+			    struct ursa_kbuf_sel *sel, unsigned issue_flags);
+
 /* A legacy buffer (out of its list once selected) that the request keeps
  * across a readiness wait, as the kernel does: unlock, keep ownership. */
 bool ursa_kbuf_is_legacy(const struct ursa_kbuf_sel *sel);
+bool ursa_kbuf_group_exists(struct ursa_ring *ring, unsigned bgid);
 void ursa_kbuf_keep(struct ursa_kbuf_sel *sel);
 
 /* Registration and opcodes. */
