@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "kbuf.h"
+#include "rsrc.h"
 
 #define KBUF_BUCKETS	64
 #define MAX_BIDS	(1u << 16)
@@ -471,13 +472,34 @@ int ursa_remove_buffers(struct ursa_req *req, unsigned issue_flags)
 
 /* --------------------------------------------------------- registration */
 
-static int range_mapped(uint64_t base, uint64_t len)
+/* The ring list of group bgid, with kbuf_lock held: -ENOENT for no group,
+ * -EINVAL for a legacy one (the kernel's answers to ring operations). */
+static int ring_list_locked(struct ursa_ring *ring, unsigned bgid,
+			    struct ursa_buf_list **out)
 {
-	long ps = sysconf(_SC_PAGESIZE);
-	uint64_t start = base & ~(uint64_t)(ps - 1);
+	struct ursa_buf_list *bl = bl_find(ring, bgid);
 
-	if (msync((void *)(uintptr_t)start, base + len - start, MS_ASYNC) < 0)
+	if (!bl)
+		return -ENOENT;
+	if (!(bl->flags & URSA_BL_RING))
+		return -EINVAL;
+	*out = bl;
+	return 0;
+}
+
+/* Copy a register argument and check its reserved words are zero. */
+static int copy_reg_arg(void *dst, void *arg, unsigned nr, size_t size,
+			const uint32_t *resv, unsigned nr_resv)
+{
+	unsigned i;
+
+	if (!arg || nr != 1)
+		return -EINVAL;
+	if (ursa_copy_from_user(dst, arg, size))
 		return -EFAULT;
+	for (i = 0; i < nr_resv; i++)
+		if (resv[i])
+			return -EINVAL;
 	return 0;
 }
 
@@ -486,16 +508,11 @@ int ursa_register_pbuf_ring(struct ursa_ring *ring, void *arg, unsigned nr)
 	struct io_uring_buf_reg reg;
 	struct ursa_buf_list *bl;
 	size_t sz, ps = (size_t)sysconf(_SC_PAGESIZE);
-	unsigned i;
-	int ret = 0;
+	int ret;
 
-	if (!arg || nr != 1)
-		return -EINVAL;
-	if (ursa_copy_from_user(&reg, arg, sizeof(reg)))
-		return -EFAULT;
-	for (i = 0; i < 5; i++)
-		if (reg.resv[i])
-			return -EINVAL;
+	ret = copy_reg_arg(&reg, arg, nr, sizeof(reg), reg.resv, 5);
+	if (ret)
+		return ret;
 	if (reg.flags & ~(IOU_PBUF_RING_MMAP | IOU_PBUF_RING_INC))
 		return -EINVAL;	/* KERNEL_MANAGED arrives with the driver API */
 	if (!reg.ring_entries || (reg.ring_entries & (reg.ring_entries - 1)) ||
@@ -560,7 +577,7 @@ int ursa_register_pbuf_ring(struct ursa_ring *ring, void *arg, unsigned nr)
 		bl->br = m;
 		bl->flags |= URSA_BL_MMAP;
 	} else {
-		ret = range_mapped(reg.ring_addr, sz);
+		ret = ursa_range_mapped(reg.ring_addr, sz);
 		if (ret)
 			goto fail;
 		bl->br = (struct io_uring_buf_ring *)(uintptr_t)reg.ring_addr;
@@ -587,26 +604,17 @@ out:
 int ursa_unregister_pbuf_ring(struct ursa_ring *ring, void *arg, unsigned nr)
 {
 	struct io_uring_buf_reg reg;
-	struct ursa_buf_list *bl;
-	unsigned i;
-	int ret = 0;
+	struct ursa_buf_list *bl = NULL;
+	int ret;
 
-	if (!arg || nr != 1)
-		return -EINVAL;
-	if (ursa_copy_from_user(&reg, arg, sizeof(reg)))
-		return -EFAULT;
-	for (i = 0; i < 5; i++)
-		if (reg.resv[i])
-			return -EINVAL;
+	ret = copy_reg_arg(&reg, arg, nr, sizeof(reg), reg.resv, 5);
+	if (ret)
+		return ret;
 	if (reg.flags)
 		return -EINVAL;
 	pthread_mutex_lock(&ring->kbuf_lock);
-	bl = bl_find(ring, reg.bgid);
-	if (!bl)
-		ret = -ENOENT;
-	else if (!(bl->flags & URSA_BL_RING))
-		ret = -EINVAL;
-	else if (bl->flags & URSA_BL_PINNED)
+	ret = ring_list_locked(ring, reg.bgid, &bl);
+	if (!ret && (bl->flags & URSA_BL_PINNED))
 		ret = -EBUSY;
 	if (!ret) {
 		bl_unlink(ring, bl);
@@ -619,24 +627,15 @@ int ursa_unregister_pbuf_ring(struct ursa_ring *ring, void *arg, unsigned nr)
 int ursa_register_pbuf_status(struct ursa_ring *ring, void *arg, unsigned nr)
 {
 	struct io_uring_buf_status st;
-	struct ursa_buf_list *bl;
-	unsigned i;
-	int ret = 0;
+	struct ursa_buf_list *bl = NULL;
+	int ret;
 
-	if (!arg || nr != 1)
-		return -EINVAL;
-	if (ursa_copy_from_user(&st, arg, sizeof(st)))
-		return -EFAULT;
-	for (i = 0; i < 8; i++)
-		if (st.resv[i])
-			return -EINVAL;
+	ret = copy_reg_arg(&st, arg, nr, sizeof(st), st.resv, 8);
+	if (ret)
+		return ret;
 	pthread_mutex_lock(&ring->kbuf_lock);
-	bl = bl_find(ring, st.buf_group);
-	if (!bl)
-		ret = -ENOENT;
-	else if (!(bl->flags & URSA_BL_RING))
-		ret = -EINVAL;
-	else
+	ret = ring_list_locked(ring, st.buf_group, &bl);
+	if (!ret)
 		st.head = bl->rhead;
 	pthread_mutex_unlock(&ring->kbuf_lock);
 	if (!ret && ursa_copy_to_user(arg, &st, sizeof(st)))

@@ -129,7 +129,7 @@ static int file_node_new(struct ursa_ring *ring, int fd, uint64_t tag,
 
 /* Is [base, base+len) mapped?  The kernel pins the pages and fails with
  * -EFAULT otherwise; msync(MS_ASYNC) checks the mapping without touching it. */
-static int range_mapped(uint64_t base, uint64_t len)
+int ursa_range_mapped(uint64_t base, uint64_t len)
 {
 	long ps = sysconf(_SC_PAGESIZE);
 	uint64_t start = base & ~(uint64_t)(ps - 1);
@@ -156,7 +156,7 @@ static int buf_node_new(struct ursa_ring *ring, const struct iovec *iov,
 		return -EFAULT;
 	if (__builtin_add_overflow(base, len, &end))
 		return -EOVERFLOW;
-	ret = range_mapped(base, len);
+	ret = ursa_range_mapped(base, len);
 	if (ret)
 		return ret;
 	node = malloc(sizeof(*node));

@@ -24,6 +24,10 @@ int ursa_buf_check_range(const struct ursa_buf_node *node, uint64_t addr,
 int ursa_file_install(struct ursa_ring *ring, int fd, unsigned slot);
 int ursa_file_remove(struct ursa_ring *ring, unsigned slot);
 
+/* Is [base, base+len) mapped?  0 or -EFAULT (the kernel pins, and fails
+ * like this for unmapped memory). */
+int ursa_range_mapped(uint64_t base, uint64_t len);
+
 /* register.c's handlers */
 int ursa_register_files(struct ursa_ring *ring, void *arg, unsigned nr);
 int ursa_register_files2(struct ursa_ring *ring, void *arg, unsigned size);
