@@ -968,6 +968,10 @@ static int recv_select(struct ursa_req *req, struct net_sr *sr,
 			req->cflags = cflags;
 			return (int)n;	/* the CQ is full: this is the last */
 		}
+		/* A short receive emptied the socket (unless SOCK_NONEMPTY
+		 * said otherwise): wait for readiness rather than ask again. */
+		if ((size_t)n < asked && !(cflags & IORING_CQE_F_SOCK_NONEMPTY))
+			return URSA_ISSUE_RETRY;
 		if (!nonblock)
 			nonblock = true;	/* more only if it is already there */
 		issue_flags |= URSA_ISSUE_NONBLOCK;

@@ -30,6 +30,7 @@ struct poll_waiter_list {
 struct poll_entry {
 	struct poll_entry	*hnext;
 	int			fd;
+	bool			registered;	/* in the epoll set (maybe disarmed) */
 	uint32_t		armed;		/* epoll events currently armed */
 	struct ursa_req		*waiters;	/* FIFO via req->next */
 	struct ursa_req		**wtail;
@@ -104,7 +105,9 @@ static int entry_arm(struct ursa_reactor *r, struct poll_entry *e)
 		return 0;
 	ev.events = want | EPOLLONESHOT;
 	ev.data.u64 = (uint64_t)(unsigned)e->fd;
-	ret = epoll_ctl(r->epfd, e->armed ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
+	/* A one-shot registration stays in the set after it fires: re-arm it
+	 * with MOD (ADD would only say EEXIST). */
+	ret = epoll_ctl(r->epfd, e->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
 			e->fd, &ev);
 	if (ret < 0 && errno == ENOENT)
 		ret = epoll_ctl(r->epfd, EPOLL_CTL_ADD, e->fd, &ev);
@@ -112,6 +115,7 @@ static int entry_arm(struct ursa_reactor *r, struct poll_entry *e)
 		ret = epoll_ctl(r->epfd, EPOLL_CTL_MOD, e->fd, &ev);
 	if (ret < 0)
 		return -errno;
+	e->registered = true;
 	e->armed = want;
 	return 0;
 }
