@@ -466,6 +466,8 @@ int ursa_prep_read_mshot(struct ursa_req *req, const struct io_uring_sqe *sqe)
 {
 	int ret;
 
+	/* cleanup runs whatever prep returns: start from a clean state */
+	memset(ursa_req_data(req, struct rw_op), 0, sizeof(struct rw_op));
 	if (!(req->flags & IOSQE_BUFFER_SELECT))
 		return -EINVAL;
 	ret = prep_rw_common(req, sqe, false, false, false);

@@ -536,6 +536,10 @@ static int init_req(struct ursa_ring *ring, struct ursa_req *req,
 		req->personality = (uint16_t)id;
 		req->flags |= REQ_F_PERSONALITY;
 	}
+	/* cleanup runs whatever prep returns, so an opcode with one starts
+	 * from zeroed state (those without skip the cost). */
+	if (def->cleanup)
+		memset(req->op.bytes, 0, sizeof(req->op.bytes));
 	req->flags |= REQ_F_PREPPED;
 	return def->prep(req, sqe);
 }
