@@ -390,6 +390,8 @@ int ursa_register_ring_fds(struct ursa_ring *ring, void *arg, unsigned nr);
 int ursa_unregister_ring_fds(void *arg, unsigned nr);
 int ursa_registered_ring_error(unsigned index);
 void ursa_thread_mark_ctx(void);
+void ursa_forget_registered_rings(void);
+void ursa_atfork_init(void);
 
 /* ----------------------------------------------------------------- submission */
 

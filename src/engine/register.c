@@ -65,6 +65,14 @@ int ursa_registered_ring_error(unsigned index)
 	return (index >= URSA_MAX_RING_FDS || !tls_has_ctx) ? -EINVAL : -EBADF;
 }
 
+/* fork() child: the inherited slots name rings it does not have. */
+void ursa_forget_registered_rings(void)
+{
+	for (unsigned i = 0; i < URSA_MAX_RING_FDS; i++)
+		tls_ring_fds[i] = NULL;
+	tls_has_ctx = false;
+}
+
 struct ursa_ring *ursa_registered_ring(unsigned index)
 {
 	if (index >= URSA_MAX_RING_FDS)

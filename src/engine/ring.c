@@ -441,6 +441,7 @@ int ursa_ring_setup(unsigned entries, struct io_uring_params *p)
 	if (!p)
 		return -EFAULT;
 	ursa_usercopy_init();
+	ursa_atfork_init();
 	ret = check_params(entries, p, &sq_entries, &cq_entries);
 	if (ret)
 		return ret;

@@ -95,6 +95,43 @@ void ursa_ring_unpublish(struct ursa_ring *ring)
 	pthread_mutex_unlock(&table_lock);
 }
 
+/*
+ * fork(): the child inherits the ring fds and memory but none of the
+ * engine's threads, and its locks may have been held by threads that do not
+ * exist there.  The child forgets every ring (it does not tear them down:
+ * the memory stays until the child exits or unmaps it), so its calls on an
+ * inherited ring fd answer as for a file that is not a ring.  Rings the
+ * child creates itself work normally.  (The kernel would share the ring;
+ * ursa cannot share an engine between processes.)
+ */
+static void ring_table_atfork_child(void)
+{
+	unsigned c;
+
+	pthread_mutex_init(&table_lock, NULL);
+	for (c = 0; c < NR_CHUNKS; c++) {
+		_Atomic(struct ursa_ring *) *chunk = ring_chunks[c];
+
+		if (!chunk)
+			continue;
+		for (unsigned i = 0; i < CHUNK_SIZE; i++)
+			atomic_store(&chunk[i], NULL);
+	}
+	ursa_forget_registered_rings();
+}
+
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void atfork_install(void)
+{
+	pthread_atfork(NULL, NULL, ring_table_atfork_child);
+}
+
+void ursa_atfork_init(void)
+{
+	pthread_once(&atfork_once, atfork_install);
+}
+
 int ursa_is_ring_fd(int fd)
 {
 	return ursa_ring_lookup(fd) != NULL;

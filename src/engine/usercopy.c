@@ -33,6 +33,9 @@ static int scratch_fd = -1;
 static unsigned char *scratch_map;
 static _Atomic uint64_t slot_used[NR_SLOTS / 64];
 static pthread_key_t slot_key;
+static bool slot_key_made;
+
+static void scratch_init_file(void);
 static __thread int tls_slot = -1;
 static _Atomic int vm_calls_refused;
 
@@ -43,7 +46,32 @@ static void slot_release(void *arg)
 	atomic_fetch_and(&slot_used[slot / 64], ~(1ull << (slot % 64)));
 }
 
+/*
+ * After fork() the child shares the parent's memfd (and this thread's slot
+ * number): a copy in one would land in the other's.  The child starts its
+ * own scratch file.
+ */
+static void scratch_atfork_child(void)
+{
+	if (scratch_fd >= 0) {
+		munmap(scratch_map, (size_t)SLOT_SIZE * NR_SLOTS);
+		close(scratch_fd);
+		scratch_fd = -1;
+		scratch_map = NULL;
+	}
+	for (unsigned i = 0; i < NR_SLOTS / 64; i++)
+		atomic_store(&slot_used[i], 0);
+	tls_slot = -1;
+	scratch_init_file();
+}
+
 static void scratch_init(void)
+{
+	scratch_init_file();
+	pthread_atfork(NULL, NULL, scratch_atfork_child);
+}
+
+static void scratch_init_file(void)
 {
 	int fd = memfd_create("[ursa-usercopy]", MFD_CLOEXEC);
 	void *m;
@@ -60,10 +88,13 @@ static void scratch_init(void)
 		close(fd);
 		return;
 	}
-	if (pthread_key_create(&slot_key, slot_release)) {
-		munmap(m, (size_t)SLOT_SIZE * NR_SLOTS);
-		close(fd);
-		return;
+	if (!slot_key_made) {
+		if (pthread_key_create(&slot_key, slot_release)) {
+			munmap(m, (size_t)SLOT_SIZE * NR_SLOTS);
+			close(fd);
+			return;
+		}
+		slot_key_made = true;
 	}
 	scratch_map = m;
 	scratch_fd = fd;
