@@ -61,7 +61,8 @@ int ursa_ring_munmap(void *addr, size_t len);
  */
 void ursa_set_ring_fd_base(int base);
 
-/* True if fd names a ring served by the ursa engine in this process. */
+/* True if fd names an ursa ring of this process, or one inherited across
+ * fork() (which cannot be served here: calls on it answer -EBADFD). */
 int ursa_is_ring_fd(int fd);
 
 #ifdef __cplusplus

@@ -24,19 +24,34 @@
 #define CHUNK_SIZE	(1u << CHUNK_SHIFT)
 #define NR_CHUNKS	1024u
 static _Atomic(struct ursa_ring *) *ring_chunks[NR_CHUNKS];
+/* In a fork()ed child, the slots of rings inherited from the parent. */
+static struct ursa_ring inherited_ring;
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct ursa_ring *ursa_ring_lookup(int fd)
 {
 	_Atomic(struct ursa_ring *) *chunk;
+	struct ursa_ring *ring;
 
 	if (fd < 0 || (unsigned)fd >= NR_CHUNKS * CHUNK_SIZE)
 		return NULL;
 	chunk = __atomic_load_n(&ring_chunks[fd >> CHUNK_SHIFT], __ATOMIC_ACQUIRE);
 	if (!chunk)
 		return NULL;
-	return atomic_load_explicit(&chunk[fd & (CHUNK_SIZE - 1)],
+	ring = atomic_load_explicit(&chunk[fd & (CHUNK_SIZE - 1)],
 				    memory_order_acquire);
+	return ring == &inherited_ring ? NULL : ring;
+}
+
+/* A ring this process inherited across fork(): it cannot be used here. */
+static bool ring_inherited(int fd)
+{
+	_Atomic(struct ursa_ring *) *chunk;
+
+	if (fd < 0 || (unsigned)fd >= NR_CHUNKS * CHUNK_SIZE)
+		return false;
+	chunk = __atomic_load_n(&ring_chunks[fd >> CHUNK_SHIFT], __ATOMIC_ACQUIRE);
+	return chunk && atomic_load(&chunk[fd & (CHUNK_SIZE - 1)]) == &inherited_ring;
 }
 
 /* Returns the ring that held this slot before (a stale one whose fd the
@@ -69,7 +84,7 @@ int ursa_ring_publish(struct ursa_ring *ring)
 {
 	struct ursa_ring *stale = ring_table_set(ring->fd, ring);
 
-	if (stale && stale != ring) {
+	if (stale && stale != ring && stale != &inherited_ring) {
 		/* The fd number was reused by the kernel: the old ring's fd
 		 * was closed without ursa_close().  Its memory is ours to
 		 * release now. */
@@ -99,11 +114,12 @@ void ursa_ring_unpublish(struct ursa_ring *ring)
  * fork(): the child inherits the ring fds and memory but none of the
  * engine's threads, and its locks may have been held by threads that do not
  * exist there.  The child forgets every ring (it does not tear them down:
- * the memory stays until the child exits or unmaps it), so its calls on an
- * inherited ring fd answer as for a file that is not a ring.  Rings the
+ * the memory stays until the child exits or unmaps it); its calls on an
+ * inherited ring fd answer -EBADFD (a ring, in a state it cannot serve).  Rings the
  * child creates itself work normally.  (The kernel would share the ring;
  * ursa cannot share an engine between processes.)
  */
+static void ring_table_atfork_child(void);
 static void ring_table_atfork_child(void)
 {
 	unsigned c;
@@ -115,7 +131,8 @@ static void ring_table_atfork_child(void)
 		if (!chunk)
 			continue;
 		for (unsigned i = 0; i < CHUNK_SIZE; i++)
-			atomic_store(&chunk[i], NULL);
+			if (atomic_load(&chunk[i]))
+				atomic_store(&chunk[i], &inherited_ring);
 	}
 	ursa_forget_registered_rings();
 }
@@ -134,7 +151,7 @@ void ursa_atfork_init(void)
 
 int ursa_is_ring_fd(int fd)
 {
-	return ursa_ring_lookup(fd) != NULL;
+	return ursa_ring_lookup(fd) != NULL || ring_inherited(fd);
 }
 
 /* ------------------------------------------------------------------ backend */
@@ -226,6 +243,8 @@ int ursa_io_uring_enter(unsigned fd, unsigned to_submit, unsigned min_complete,
 	if (likely(ring))
 		return ret_errno(ursa_ring_enter(ring, to_submit, min_complete,
 						 flags, arg, argsz));
+	if (!(flags & IORING_ENTER_REGISTERED_RING) && ring_inherited((int)fd))
+		return ret_errno(-EBADFD);
 	/* Registered indexes are per backend: ours answer for ourselves. */
 	if (!(flags & IORING_ENTER_REGISTERED_RING) ||
 	    ursa_get_backend() == URSA_BACKEND_KERNEL) {
@@ -258,6 +277,8 @@ int ursa_io_uring_register(unsigned fd, unsigned opcode, const void *arg,
 	if (likely(ring))
 		return ret_errno(ursa_ring_register(ring, op, (void *)arg,
 						    nr_args));
+	if (!registered && ring_inherited((int)fd))
+		return ret_errno(-EBADFD);
 	if (!registered || ursa_get_backend() == URSA_BACKEND_KERNEL) {
 		ret = syscall(__NR_io_uring_register, fd, opcode, arg, nr_args);
 		if (!kernel_refused(ret))
@@ -272,6 +293,9 @@ int ursa_io_uring_register(unsigned fd, unsigned opcode, const void *arg,
 int ursa_close(int fd)
 {
 	struct ursa_ring *ring = ursa_ring_lookup(fd);
+
+	if (!ring && ring_inherited(fd))
+		ring_table_set(fd, NULL);	/* the parent's: just the fd */
 
 	if (ring) {
 		int ret;
