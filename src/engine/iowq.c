@@ -424,7 +424,13 @@ int ursa_iowq_cancel_match(struct ursa_ring *ring, struct ursa_cancel_data *cd)
 	}
 	for (w = wq->workers; w; w = w->next) {
 		if (w->cur && ursa_cancel_match(cd, w->cur)) {
-			ret = own_list_wait(w->cur) ? 1 : -EALREADY;
+			/* What the kernel would have answered for where it
+			 * keeps such a request: its own lists (1), the poll
+			 * table for accept/connect ursa runs on a worker for
+			 * blocking sockets (0), else io-wq running (-EALREADY). */
+			ret = own_list_wait(w->cur) ? 1 :
+			      (w->cur->opcode == IORING_OP_ACCEPT ||
+			       w->cur->opcode == IORING_OP_CONNECT) ? 0 : -EALREADY;
 			atomic_store(&w->cur->cancel, 1);
 			worker_kick(ring, w);
 			pthread_mutex_unlock(&wq->lock);
