@@ -24,6 +24,7 @@
  * IORING_SEND_ZC_REPORT_USAGE that notification says the data was copied.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -533,6 +534,7 @@ struct net_msg {
 	uint64_t		umsg;		/* RECVMSG: the application's msghdr */
 	uint64_t		uaddr;		/* RECVMSG: its msg_name */
 	size_t			controllen;	/* RECVMSG: as given */
+	int			mshot_namelen;	/* multishot RECVMSG: name area */
 	struct sockaddr_storage	addr;		/* destination, or the name received */
 	struct iovec		fast[NET_FASTIOV];
 };
@@ -649,6 +651,9 @@ static int msg_copy_hdr(struct ursa_req *req, struct net_sr *sr, uint64_t umsg)
 		}
 	} else {
 		m->uaddr = (uint64_t)(uintptr_t)hdr.msg_name;
+		/* A multishot RECVMSG sizes its name area from the raw
+		 * length, even without a msg_name, as the kernel does. */
+		m->mshot_namelen = (int)hdr.msg_namelen;
 	}
 	if (hdr.msg_iovlen > UIO_MAXIOV_)
 		return -EMSGSIZE;
@@ -824,9 +829,23 @@ int ursa_recv_prep(struct ursa_req *req, const struct io_uring_sqe *sqe)
 	    req->opcode == IORING_OP_RECVMSG)
 		return -EINVAL;
 	if (sr->is_msg) {
+		int ret;
+
 		if (!sr_msg_alloc(sr))
 			return -ENOMEM;
-		return msg_copy_hdr(req, sr, sqe->addr);
+		ret = msg_copy_hdr(req, sr, sqe->addr);
+		if (ret || !(sr->flags & IORING_RECV_MULTISHOT))
+			return ret;
+		/* Each buffer starts with io_uring_recvmsg_out, the name and
+		 * the control area: their sum must fit in an int. */
+		if (sr->m->mshot_namelen < 0 ||
+		    sizeof(struct io_uring_recvmsg_out) +
+		    (uint64_t)sr->m->mshot_namelen > INT_MAX ||
+		    sr->m->controllen > INT_MAX -
+		    sizeof(struct io_uring_recvmsg_out) -
+		    (uint64_t)sr->m->mshot_namelen)
+			return -EOVERFLOW;
+		return 0;
 	}
 	if (len > MAX_RW_COUNT)
 		len = MAX_RW_COUNT;
@@ -869,19 +888,14 @@ void ursa_sr_cleanup(struct ursa_req *req)
 }
 
 /*
- * ==== Buffer selection plugs in here (kbuf.c, IOSQE_BUFFER_SELECT) ====
- * Until then no group exists, and the answers are the kernel's for a
- * missing group: -ENOBUFS for a receive, -ENOENT for a send.  Multishot
- * receives (IORING_RECV_MULTISHOT) and bundles (IORING_RECVSEND_BUNDLE)
- * ride on the same selection.
+ * Sends from provided buffers (IOSQE_BUFFER_SELECT) are not built yet: with
+ * no group the kernel says -ENOENT; with one, say so.  (Receives select in
+ * recv_select and recvmsg_select.)
  */
 static int net_select_buffer(struct ursa_req *req, struct net_sr *sr,
 			     unsigned issue_flags)
 {
-	(void)req;
 	(void)issue_flags;
-	/* Sends and RECVMSG from provided buffers are not built yet: with no
-	 * group the kernel says -ENOENT / -ENOBUFS; with one, say so. */
 	if (!ursa_kbuf_group_exists(req->ring, sr->buf_group))
 		return sr->send ? -ENOENT : -ENOBUFS;
 	return -EOPNOTSUPP;
@@ -974,6 +988,136 @@ static int recv_select(struct ursa_req *req, struct net_sr *sr,
 			return URSA_ISSUE_RETRY;
 		if (!nonblock)
 			nonblock = true;	/* more only if it is already there */
+		issue_flags |= URSA_ISSUE_NONBLOCK;
+	}
+}
+
+static ssize_t sr_xfer(struct ursa_req *req, struct net_sr *sr, int flags,
+		       int *mflags);
+
+/*
+ * One multishot RECVMSG receive into a selected buffer of len bytes laid
+ * out as io_uring_recvmsg_out, the name area (the msghdr's msg_namelen),
+ * the control area (its msg_controllen), then the payload.  Returns the
+ * bytes the buffer now holds (header and areas included), or -errno;
+ * *payload gets what the socket returned (0: the end of the stream).
+ */
+static ssize_t recvmsg_mshot_one(struct ursa_req *req, struct net_msg *m,
+				 uint64_t buf, size_t hdr, size_t len,
+				 int flags, ssize_t *payload)
+{
+	struct io_uring_recvmsg_out out;
+	size_t namelen = (size_t)m->mshot_namelen, room = len - hdr, name_copy;
+	ssize_t n;
+
+	m->fast[0].iov_base = (void *)(uintptr_t)(buf + hdr);
+	m->fast[0].iov_len = room;
+	m->msg.msg_iov = m->fast;
+	m->msg.msg_iovlen = 1;
+	m->msg.msg_name = namelen ? &m->addr : NULL;
+	m->msg.msg_namelen = namelen ? sizeof(m->addr) : 0;
+	/* The control area sits right before the payload. */
+	m->msg.msg_control = m->controllen ?
+		(void *)(uintptr_t)(buf + hdr - m->controllen) : NULL;
+	m->msg.msg_controllen = m->controllen;
+	m->msg.msg_flags = 0;
+	n = recvmsg(req->fd, &m->msg, flags);
+	*payload = n;
+	if (n < 0)
+		return -errno;
+	out.namelen = m->msg.msg_namelen;	/* before truncation */
+	out.controllen = (uint32_t)m->msg.msg_controllen;
+	out.payloadlen = (uint32_t)n;		/* MSG_TRUNC: the real size */
+	out.flags = (uint32_t)m->msg.msg_flags;
+	if ((size_t)n > room)
+		n = (ssize_t)room;
+	name_copy = m->msg.msg_namelen < namelen ? m->msg.msg_namelen : namelen;
+	if (ursa_copy_to_user((void *)(uintptr_t)buf, &out, sizeof(out)) ||
+	    (name_copy && ursa_copy_to_user((void *)(uintptr_t)(buf + sizeof(out)),
+					    &m->addr, name_copy)))
+		return -EFAULT;
+	return (ssize_t)(hdr + (size_t)n);
+}
+
+/*
+ * RECVMSG with IOSQE_BUFFER_SELECT.  One-shot: the payload lands in the
+ * selected buffer (at most the msghdr's single iov_len, if given), name,
+ * control and msg_flags go to the application's msghdr as for a plain
+ * RECVMSG.  Multishot: every buffer holds header, name, control and
+ * payload (recvmsg_mshot_one); a buffer too small for the header is
+ * -EFAULT, an empty group -ENOBUFS, and the end of the stream (or an empty
+ * datagram) ends it with a CQE still carrying its buffer (res = the header
+ * size).  Only the first buffer is cut to iov_len, as in the kernel.
+ */
+static int recvmsg_select(struct ursa_req *req, struct net_sr *sr,
+			  unsigned issue_flags)
+{
+	bool nonblock = issue_flags & URSA_ISSUE_NONBLOCK;
+	bool mshot = sr->flags & IORING_RECV_MULTISHOT;
+	struct net_msg *m = sr->m;
+
+	for (;;) {
+		struct ursa_kbuf_sel sel;
+		uint32_t len = sr->len, cflags;
+		size_t hdr = 0;
+		ssize_t n, payload;
+		int ret, mflags;
+		int flags = (int)sr->msg_flags | (nonblock ? MSG_DONTWAIT : 0);
+
+		ret = ursa_kbuf_select(req, sr->buf_group, &len, &sel,
+				       issue_flags);
+		if (ret)
+			return ret;	/* -ENOBUFS: final, for multishot too */
+		if (mshot) {
+			hdr = sizeof(struct io_uring_recvmsg_out) +
+			      (size_t)m->mshot_namelen + m->controllen;
+			if (len < hdr) {
+				ursa_kbuf_finish(&sel, 0, true);
+				ursa_req_set_fail(req);
+				return -EFAULT;
+			}
+			n = recvmsg_mshot_one(req, m, sel.addr, hdr, len, flags,
+					      &payload);
+		} else {
+			m->fast[0].iov_base = (void *)(uintptr_t)sel.addr;
+			m->fast[0].iov_len = len;
+			m->msg.msg_iov = m->fast;
+			m->msg.msg_iovlen = 1;
+			n = sr_xfer(req, sr, flags, &mflags);
+			payload = n;
+			if (n < 0)
+				n = -errno;
+		}
+		if (n < 0) {
+			ursa_kbuf_finish(&sel, 0, true);
+			if (n == -EAGAIN && nonblock &&
+			    !(sr->msg_flags & MSG_DONTWAIT))
+				return URSA_ISSUE_RETRY;
+			ursa_req_set_fail(req);
+			return (int)n;
+		}
+		if (!n) {
+			/* One-shot end of stream: the buffer goes back. */
+			ursa_kbuf_finish(&sel, 0, true);
+			req->cflags = recv_nonempty(req, sr, 0, len);
+			return 0;
+		}
+		cflags = ursa_kbuf_finish(&sel, (int)n, false);
+		cflags |= recv_nonempty(req, sr, payload, len - hdr);
+		if (!mshot || payload == 0) {
+			req->cflags = cflags;
+			return (int)n;
+		}
+		if (!ursa_post_cqe_more_flags(req->ring, req->user_data, (int32_t)n,
+					      cflags)) {
+			req->cflags = cflags;
+			return (int)n;	/* the CQ is full: this is the last */
+		}
+		sr->len = 0;	/* later buffers are used whole */
+		if ((size_t)payload < len - hdr &&
+		    !(cflags & IORING_CQE_F_SOCK_NONEMPTY))
+			return URSA_ISSUE_RETRY;
+		nonblock = true;	/* more only if it is already there */
 		issue_flags |= URSA_ISSUE_NONBLOCK;
 	}
 }
@@ -1283,10 +1427,9 @@ int ursa_recv(struct ursa_req *req, unsigned issue_flags)
 		}
 		return sr_would_block(req, sr);
 	}
-	if ((req->flags & IOSQE_BUFFER_SELECT) && !sr->is_msg)
-		return recv_select(req, sr, issue_flags);
 	if (req->flags & IOSQE_BUFFER_SELECT)
-		return net_select_buffer(req, sr, issue_flags);
+		return sr->is_msg ? recvmsg_select(req, sr, issue_flags) :
+				    recv_select(req, sr, issue_flags);
 	flags = (int)sr->msg_flags;
 	if (nonblock)
 		flags |= MSG_DONTWAIT;
