@@ -78,6 +78,8 @@ struct ursa_reactor;
 struct ursa_sqpoll;
 struct ursa_timers;
 struct ursa_kbufs;
+struct ursa_memmap;
+struct ursa_zcrx;
 struct ursa_executor;
 
 /* ---------------------------------------------------------------- requests */
@@ -303,6 +305,8 @@ struct ursa_ring {
 	pthread_mutex_t		rsrc_lock;	/* file and buffer tables */
 	pthread_mutex_t		kbuf_lock;	/* provided buffer lists (kbuf.c) */
 	struct ursa_kbufs	*kbufs;
+	struct ursa_memmap	*memmaps;	/* memfd regions (memmap.c) */
+	struct ursa_zcrx	*zcrx;		/* zcrx interface queues (zcrx.c) */
 	struct ursa_file_table	files;
 	struct ursa_buf_table	bufs;
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "kbuf.h"
+#include "memmap.h"
 #include "rsrc.h"
 
 #define KBUF_BUCKETS	64
@@ -89,14 +90,8 @@ static void bl_unlink(struct ursa_ring *ring, struct ursa_buf_list *bl)
 
 static void bl_free(struct ursa_ring *ring, struct ursa_buf_list *bl)
 {
-	if (bl->flags & URSA_BL_MMAP) {
-		munmap(bl->br, bl->map_sz);
-		/* Give the pages back; a later ring for this group starts
-		 * from zeroes, as a fresh kernel allocation would. */
-		if (ring->fd >= 0)
-			fallocate(ring->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-				  (off_t)bl->map_off, (off_t)bl->map_sz);
-	}
+	if (bl->flags & URSA_BL_MMAP)
+		ursa_memmap_free(ring, bl->br);
 	free(bl->bufs);
 	free(bl);
 }
@@ -546,34 +541,18 @@ int ursa_register_pbuf_ring(struct ursa_ring *ring, void *arg, unsigned nr)
 	}
 	if (reg.flags & IOU_PBUF_RING_MMAP) {
 		void *m;
-		struct stat st;
+		int err;
 
-		/*
-		 * The application maps it at IORING_OFF_PBUF_RING | bgid << 16
-		 * of the ring fd: that is where it lives in the memfd, so the
-		 * slots are 64 KiB apart; larger MMAP rings (over 4096
-		 * entries) do not fit that scheme here.
-		 */
+		/* The application maps it at IORING_OFF_PBUF_RING | bgid << 16
+		 * of the ring fd (memmap.h). */
 		bl->map_sz = (sz + ps - 1) & ~(ps - 1);
 		bl->map_off = IORING_OFF_PBUF_RING |
 			      ((uint64_t)reg.bgid << IORING_OFF_PBUF_SHIFT);
-		if (ring->mem != URSA_MEM_MMAP || bl->map_sz > (1u << IORING_OFF_PBUF_SHIFT)) {
-			ret = -ENOMEM;
+		m = ursa_memmap_create(ring, bl->map_off, bl->map_sz, &err);
+		if (!m) {
+			ret = err;
 			goto fail;
 		}
-		if (fstat(ring->fd, &st) == 0 &&
-		    (uint64_t)st.st_size < bl->map_off + bl->map_sz &&
-		    ftruncate(ring->fd, (off_t)(bl->map_off + bl->map_sz)) < 0) {
-			ret = -ENOMEM;
-			goto fail;
-		}
-		m = mmap(NULL, bl->map_sz, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 ring->fd, (off_t)bl->map_off);
-		if (m == MAP_FAILED) {
-			ret = -ENOMEM;
-			goto fail;
-		}
-		memset(m, 0, bl->map_sz);
 		bl->br = m;
 		bl->flags |= URSA_BL_MMAP;
 	} else {

@@ -25,6 +25,7 @@
 #include "sync.h"
 #include "truncate.h"
 #include "xattr.h"
+#include "zcrx.h"
 
 int ursa_prep_unsupported(struct ursa_req *req, const struct io_uring_sqe *sqe)
 {
@@ -522,9 +523,13 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 	},
 	[IORING_OP_RECV_ZC] = {
 		.name		= "RECV_ZC",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_recv_zc_prep,
+		.issue		= ursa_recv_zc,
+		.cleanup	= ursa_recv_zc_cleanup,
+		.needs_file	= 1,
+		.pollin		= 1,
 		.ioprio		= 1,
-		.buffer_select	= 1,
+		.implemented	= 0,	/* zcrx.c: being built */
 	},
 	[IORING_OP_EPOLL_WAIT] = {
 		.name		= "EPOLL_WAIT",

@@ -9,6 +9,7 @@
 #include <liburing/io_uring/query.h>
 
 #include "query.h"
+#include "zcrx.h"
 
 /* What ursa accepts and reports: the engine's own definitions. */
 #define Q_SETUP_FLAGS	URSA_SETUP_FLAGS
@@ -41,19 +42,6 @@ static int query_opcodes(union query_data *d)
 	e->nr_query_opcodes = __IO_URING_QUERY_MAX;
 	e->__pad = 0;
 	return (int)sizeof(*e);
-}
-
-/*
- * ursa has no zero-copy receive (no IORING_REGISTER_ZCRX_IFQ): the answer
- * is "not supported", which is what a program probing for zcrx checks
- * (liburing's test treats a negative result as no zcrx).  Zero
- * capabilities with result 0 would instead claim a zcrx that registers
- * nothing.
- */
-static int query_zcrx(union query_data *d)
-{
-	(void)d;
-	return -EOPNOTSUPP;
 }
 
 static int query_scq(union query_data *d)
@@ -120,7 +108,7 @@ static int query_entry(void *uhdr, uint64_t *next)
 		ret = query_opcodes(&data);
 		break;
 	case IO_URING_QUERY_ZCRX:
-		ret = query_zcrx(&data);
+		ret = ursa_query_zcrx(&data);
 		break;
 	case IO_URING_QUERY_SCQ:
 		ret = query_scq(&data);

@@ -21,6 +21,7 @@
 #include "cancel.h"
 #include "kbuf.h"
 #include "region.h"
+#include "zcrx.h"
 
 /* ------------------------------------------------------- registered rings */
 
@@ -529,6 +530,10 @@ static int do_register(struct ursa_ring *ring, unsigned opcode, void *arg,
 		return ursa_register_mem_region(ring, arg, nr);
 	case IORING_REGISTER_CLOCK:
 		return register_clock(ring, arg, nr);
+	case IORING_REGISTER_ZCRX_IFQ:
+		return ursa_register_zcrx_ifq(ring, arg, nr);
+	case IORING_REGISTER_ZCRX_CTRL:
+		return ursa_register_zcrx_ctrl(ring, arg, nr);
 	case IORING_REGISTER_CLONE_FILES:
 		return ursa_register_clone_files(ring, arg, nr);
 	case IORING_REGISTER_QUERY:

@@ -22,6 +22,8 @@
 #include "timeout.h"
 #include "kbuf.h"
 #include "region.h"
+#include "memmap.h"
+#include "zcrx.h"
 #include "timer.h"
 #include <ursa/ursa.h>
 
@@ -607,6 +609,8 @@ void ursa_ring_destroy(struct ursa_ring *ring)
 	pthread_mutex_lock(&ring->uring_lock);
 	ursa_rsrc_exit(ring);
 	ursa_kbuf_exit(ring);
+	ursa_zcrx_exit(ring);
+	ursa_memmap_exit(ring);
 	ursa_region_exit(ring);
 	ursa_req_cache_free(ring);
 	pthread_mutex_unlock(&ring->uring_lock);
