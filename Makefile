@@ -23,7 +23,7 @@ endif
 B ?= build
 
 SONAME   := libursa.so.1
-LIB_SRCS := $(sort $(wildcard src/engine/*.c src/lib/*.c))
+LIB_SRCS := $(sort $(wildcard src/engine/*.c src/drivers/*.c src/lib/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/obj/%.o)
 LIB_PIC  := $(LIB_SRCS:%.c=$(B)/pic/%.o)
 

@@ -39,8 +39,9 @@ void ursa_set_backend(enum ursa_backend backend);
 enum ursa_backend ursa_get_backend(void);
 
 /* Close fd; if it names an ursa ring, the ring is torn down first (its
- * in-flight requests cancelled and waited for).  Use it where a program
- * would close() a ring fd. */
+ * in-flight requests cancelled and waited for); if it is a driver's device
+ * (include/ursa/driver.h), the device is released once its requests are
+ * done.  Use it where a program would close() such an fd. */
 int ursa_close(int fd);
 
 /*

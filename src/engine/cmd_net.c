@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * IORING_OP_URING_CMD.  The only files with commands here are sockets
- * (SOCKET_URING_OP_*, the kernel's io_uring/cmd_net.c); any other file
- * answers -EOPNOTSUPP, as a kernel file without a ->uring_cmd does.  Driver
- * commands (the seeds' driver API) will hang off the same entry point.
+ * Socket commands of IORING_OP_URING_CMD (SOCKET_URING_OP_*, the kernel's
+ * io_uring/cmd_net.c).  uring_cmd.c routes here whatever is not a driver's
+ * device; a non-socket answers -EOPNOTSUPP, as a kernel file without a
+ * ->uring_cmd does.
  */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -14,47 +14,6 @@
 #include <linux/sockios.h>
 
 #include "cmd_net.h"
-
-struct cmd_op {
-	uint64_t	optval;		/* sqe->optval; GETSOCKNAME: socklen_t * */
-	uint64_t	addr;		/* GETSOCKNAME: struct sockaddr * */
-	uint32_t	cmd_op;		/* sqe->cmd_op */
-	uint32_t	cmd_flags;	/* sqe->uring_cmd_flags */
-	uint32_t	level;
-	uint32_t	optname;
-	uint32_t	optlen;		/* GETSOCKNAME: 1 for the peer's name */
-	uint32_t	len;
-};
-
-/*
- * Read everything a command may use now: the kernel copies the whole SQE at
- * prep, and the application may reuse the slot once submit returns.
- */
-int ursa_uring_cmd_prep(struct ursa_req *req, const struct io_uring_sqe *sqe)
-{
-	struct cmd_op *c = ursa_req_data(req, struct cmd_op);
-
-	if (sqe->__pad1)
-		return -EINVAL;
-	c->cmd_flags = sqe->uring_cmd_flags;
-	if (c->cmd_flags & ~IORING_URING_CMD_MASK)
-		return -EINVAL;
-	if ((c->cmd_flags & IORING_URING_CMD_FIXED) &&
-	    (c->cmd_flags & IORING_URING_CMD_MULTISHOT))
-		return -EINVAL;
-	/* A multishot command takes its buffers from a group, and only it. */
-	if (!(c->cmd_flags & IORING_URING_CMD_MULTISHOT) !=
-	    !(req->flags & IOSQE_BUFFER_SELECT))
-		return -EINVAL;
-	c->cmd_op = sqe->cmd_op;
-	c->optval = sqe->optval;
-	c->addr = sqe->addr;
-	c->level = sqe->level;
-	c->optname = sqe->optname;
-	c->optlen = sqe->optlen;
-	c->len = sqe->len;
-	return 0;
-}
 
 /*
  * SIOCINQ/SIOCOUTQ go to the protocol's own ioctl in the kernel; protocols
@@ -79,44 +38,45 @@ static bool proto_has_ioctl(int fd)
 		 (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6));
 }
 
-static int sock_cmd(struct ursa_req *req, struct cmd_op *c)
+static int sock_cmd(struct ursa_req *req, const struct io_uring_sqe *sqe,
+		    uint32_t cmd_op, uint32_t cmd_flags)
 {
 	int fd = req->fd, arg = 0;
 	socklen_t len;
 
-	switch (c->cmd_op) {
+	switch (cmd_op) {
 	case SOCKET_URING_OP_SIOCINQ:
 	case SOCKET_URING_OP_SIOCOUTQ:
 		if (!proto_has_ioctl(fd))
 			return -EOPNOTSUPP;
-		if (ioctl(fd, c->cmd_op == SOCKET_URING_OP_SIOCINQ ? SIOCINQ
+		if (ioctl(fd, cmd_op == SOCKET_URING_OP_SIOCINQ ? SIOCINQ
 								    : SIOCOUTQ,
 			  &arg) < 0)
 			return -errno;
 		return arg;
 	case SOCKET_URING_OP_GETSOCKOPT:
-		if (c->level != SOL_SOCKET)
+		if (sqe->level != SOL_SOCKET)
 			return -EOPNOTSUPP;
-		len = c->optlen;
-		if (getsockopt(fd, SOL_SOCKET, (int)c->optname,
-			       (void *)(uintptr_t)c->optval, &len) < 0)
+		len = sqe->optlen;
+		if (getsockopt(fd, SOL_SOCKET, (int)sqe->optname,
+			       (void *)(uintptr_t)sqe->optval, &len) < 0)
 			return -errno;
 		return (int)len;	/* the length written, as the kernel */
 	case SOCKET_URING_OP_SETSOCKOPT:
-		if (setsockopt(fd, (int)c->level, (int)c->optname,
-			       (const void *)(uintptr_t)c->optval, c->optlen) < 0)
+		if (setsockopt(fd, (int)sqe->level, (int)sqe->optname,
+			       (const void *)(uintptr_t)sqe->optval, sqe->optlen) < 0)
 			return -errno;
 		return 0;
 	case SOCKET_URING_OP_GETSOCKNAME:
 		/* (ioprio and __pad1 were refused before.) */
-		if (c->len || c->cmd_flags)
+		if (sqe->len || cmd_flags)
 			return -EINVAL;
-		if (c->optlen > 1)
+		if (sqe->optlen > 1)
 			return -EINVAL;
 		/* The raw call: a sanitizer's wrapper would read the
 		 * length through a pointer the kernel is to judge. */
-		if (syscall(c->optlen ? SYS_getpeername : SYS_getsockname, fd,
-			    (uintptr_t)c->addr, (uintptr_t)c->optval) < 0)
+		if (syscall(sqe->optlen ? SYS_getpeername : SYS_getsockname, fd,
+			    (uintptr_t)sqe->addr, (uintptr_t)sqe->optval) < 0)
 			return -errno;
 		return 0;
 	case SOCKET_URING_OP_TX_TIMESTAMP:
@@ -135,12 +95,11 @@ static int sock_cmd(struct ursa_req *req, struct cmd_op *c)
 	}
 }
 
-int ursa_uring_cmd(struct ursa_req *req, unsigned issue_flags)
+int ursa_sock_uring_cmd(struct ursa_req *req, const struct io_uring_sqe *sqe,
+			uint32_t cmd_op, uint32_t cmd_flags)
 {
-	struct cmd_op *c = ursa_req_data(req, struct cmd_op);
 	struct stat st;
 
-	(void)issue_flags;
 	if (fstat(req->fd, &st) < 0)
 		return -errno;
 	if (!S_ISSOCK(st.st_mode))
@@ -150,7 +109,7 @@ int ursa_uring_cmd(struct ursa_req *req, unsigned issue_flags)
 	 * TX_TIMESTAMP, above); the kernel would keep such a request armed
 	 * with nothing to post.
 	 */
-	if (c->cmd_flags & IORING_URING_CMD_MULTISHOT)
+	if (cmd_flags & IORING_URING_CMD_MULTISHOT)
 		return -EOPNOTSUPP;
-	return sock_cmd(req, c);
+	return sock_cmd(req, sqe, cmd_op, cmd_flags);
 }

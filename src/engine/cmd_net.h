@@ -2,6 +2,7 @@
 #ifndef URSA_CMD_NET_H
 #define URSA_CMD_NET_H
 #include "engine.h"
-int ursa_uring_cmd_prep(struct ursa_req *req, const struct io_uring_sqe *sqe);
-int ursa_uring_cmd(struct ursa_req *req, unsigned issue_flags);
+/* SOCKET_URING_OP_* on req->fd (uring_cmd.c found no driver behind it). */
+int ursa_sock_uring_cmd(struct ursa_req *req, const struct io_uring_sqe *sqe,
+			uint32_t cmd_op, uint32_t cmd_flags);
 #endif

@@ -247,6 +247,12 @@ bool ursa_post_cqe_more(struct ursa_ring *ring, uint64_t user_data, int32_t res)
 bool ursa_post_cqe_more_flags(struct ursa_ring *ring, uint64_t user_data,
 			      int32_t res, uint32_t cflags)
 {
+	return ursa_post_cqe_more_big(ring, user_data, res, cflags, NULL);
+}
+
+bool ursa_post_cqe_more_big(struct ursa_ring *ring, uint64_t user_data,
+			    int32_t res, uint32_t cflags, const uint64_t *big)
+{
 	bool ok = false;
 	unsigned old;
 
@@ -258,7 +264,7 @@ bool ursa_post_cqe_more_flags(struct ursa_ring *ring, uint64_t user_data,
 	pthread_mutex_lock(&ring->completion_lock);
 	old = ring->cached_cq_tail;
 	if (!ring->ocq_head) {
-		ok = cq_fill(ring, user_data, res, cflags | IORING_CQE_F_MORE, NULL);
+		ok = cq_fill(ring, user_data, res, cflags | IORING_CQE_F_MORE, big);
 		if (ok)
 			ring->cq_posted++;
 	}

@@ -37,12 +37,13 @@
 	IORING_SETUP_SQE_MIXED | IORING_SETUP_SQ_REWIND)
 
 /*
- * What ursa honestly supports.  IOPOLL needs a driver with an iopoll hook
- * (none yet), REGISTERED_FD_ONLY needs a ring without an fd (ours always has
- * one): those answer -EINVAL, as an older kernel would.
+ * What ursa honestly supports.  REGISTERED_FD_ONLY needs a ring without an
+ * fd (ours always has one): it answers -EINVAL, as an older kernel would.
+ * IOPOLL: completions of polled requests (driver commands with an iopoll
+ * hook) are found by polling in io_uring_enter (uring_cmd.c); HYBRID_IOPOLL
+ * polls the same way (there is no device sleep to model).
  */
-#define URSA_SETUP_FLAGS (URSA_SETUP_FLAGS_KNOWN & ~(IORING_SETUP_IOPOLL |		\
-	IORING_SETUP_HYBRID_IOPOLL | IORING_SETUP_REGISTERED_FD_ONLY))
+#define URSA_SETUP_FLAGS (URSA_SETUP_FLAGS_KNOWN & ~IORING_SETUP_REGISTERED_FD_ONLY)
 
 #define URSA_FEATURES (IORING_FEAT_NODROP | IORING_FEAT_SUBMIT_STABLE |	\
 	IORING_FEAT_RW_CUR_POS | IORING_FEAT_CUR_PERSONALITY |		\
@@ -50,7 +51,7 @@
 	IORING_FEAT_EXT_ARG | IORING_FEAT_NATIVE_WORKERS |		\
 	IORING_FEAT_RSRC_TAGS | IORING_FEAT_CQE_SKIP |			\
 	IORING_FEAT_LINKED_FILE | IORING_FEAT_REG_REG_RING |		\
-	IORING_FEAT_MIN_TIMEOUT | IORING_FEAT_NO_IOWAIT)
+	IORING_FEAT_MIN_TIMEOUT | IORING_FEAT_NO_IOWAIT | IORING_FEAT_RECVSEND_BUNDLE)
 
 /* What io_uring_enter accepts (all of them). */
 #define URSA_ENTER_FLAGS (IORING_ENTER_GETEVENTS | IORING_ENTER_SQ_WAKEUP |	\
@@ -307,6 +308,12 @@ struct ursa_ring {
 	struct ursa_kbufs	*kbufs;
 	struct ursa_memmap	*memmaps;	/* memfd regions (memmap.c) */
 	struct ursa_zcrx	*zcrx;		/* zcrx interface queues (zcrx.c) */
+	/* Commands drivers hold (uring_cmd.c): cancelled and waited for at
+	 * teardown. */
+	pthread_mutex_t		cmd_lock;
+	pthread_cond_t		cmd_cond;
+	struct ursa_req		*uring_cmds;
+	unsigned		nr_uring_cmds;
 	struct ursa_file_table	files;
 	struct ursa_buf_table	bufs;
 
@@ -421,6 +428,8 @@ void ursa_post_cqe(struct ursa_ring *ring, uint64_t user_data, int32_t res,
 bool ursa_post_cqe_more(struct ursa_ring *ring, uint64_t user_data, int32_t res);
 bool ursa_post_cqe_more_flags(struct ursa_ring *ring, uint64_t user_data,
 			      int32_t res, uint32_t cflags);
+bool ursa_post_cqe_more_big(struct ursa_ring *ring, uint64_t user_data,
+			    int32_t res, uint32_t cflags, const uint64_t *big);
 /* Flush the submitter's completion batch to the CQ. */
 void ursa_flush_compl(struct ursa_ring *ring);
 /* Move overflowed CQEs into the CQ as room allows. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "engine.h"
+#include "uring_cmd.h"
 #include "poll.h"
 #include "region.h"
 #include "sqpoll.h"
@@ -116,8 +117,12 @@ static int parse_wait_args(struct ursa_ring *ring, unsigned flags,
 		}
 		return 0;
 	}
-	if (flags & IORING_ENTER_EXT_ARG_REG)
+	if (flags & IORING_ENTER_EXT_ARG_REG) {
+		/* The kernel's IOPOLL wait takes no registered argument. */
+		if (ring->setup_flags & IORING_SETUP_IOPOLL)
+			return -EINVAL;
 		return ursa_reg_wait_arg(ring, arg, argsz, w, flags);
+	}
 	if (argsz != sizeof(*ga))
 		return -EINVAL;
 	if (ursa_copy_from_user(&gacopy, arg, sizeof(gacopy)))
@@ -303,10 +308,26 @@ int ursa_cq_wait(struct ursa_ring *ring, unsigned min_complete, unsigned flags,
 			break;
 		}
 		dl = w.has_deadline ? &w.deadline : NULL;
+		/* IOPOLL: completions of polled commands are found by polling
+		 * them, here, instead of sleeping (io_iopoll_check). */
+		if (unlikely(ring->setup_flags & IORING_SETUP_IOPOLL) &&
+		    ursa_uring_cmd_iopoll(ring)) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (dl && !ts_before(&now, dl)) {
+				ret = -ETIME;
+				break;
+			}
+			continue;
+		}
 		if (min_phase && (!dl || ts_before(&w.min_deadline, dl)))
 			dl = &w.min_deadline;
 		else
 			min_phase = false;
+		/* The reactor may have come since (a driver's task work). */
+		if (!defer && (ring->setup_flags & IORING_SETUP_DEFER_TASKRUN))
+			defer = __atomic_load_n(&ring->reactor, __ATOMIC_ACQUIRE);
 		if (defer)
 			ret = wait_task_work(ring, w.sigmask, dl);
 		else if (w.sigmask)

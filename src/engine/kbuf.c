@@ -40,6 +40,9 @@ struct ursa_buf_list {
 	uint32_t		min_left;
 	size_t			map_sz;		/* MMAP: our mapping of it */
 	uint64_t		map_off;	/* MMAP: its place in the memfd */
+	/* KMBUF: the buffers, entries * buf_size bytes in the memfd */
+	unsigned char		*kmem;
+	uint32_t		buf_size;
 };
 
 struct ursa_kbufs {
@@ -92,6 +95,10 @@ static void bl_free(struct ursa_ring *ring, struct ursa_buf_list *bl)
 {
 	if (bl->flags & URSA_BL_MMAP)
 		ursa_memmap_free(ring, bl->br);
+	if (bl->flags & URSA_BL_KMBUF) {
+		ursa_memmap_free(ring, bl->kmem);
+		free(bl->br);
+	}
 	free(bl->bufs);
 	free(bl);
 }
@@ -143,7 +150,12 @@ int ursa_kbuf_select(struct ursa_req *req, unsigned bgid, uint32_t *len,
 	if (!*len || *len > sel->len)
 		*len = sel->len;
 	sel->bl = bl;
-	if ((bl->flags & URSA_BL_RING) && !(issue_flags & URSA_ISSUE_NONBLOCK)) {
+	if (bl->flags & URSA_BL_KMBUF) {
+		/* Engine memory: committed at selection, whoever issues
+		 * (seed 000, 3/9); only the driver's recycle returns it. */
+		bl->rhead++;
+		sel->committed = true;
+	} else if ((bl->flags & URSA_BL_RING) && !(issue_flags & URSA_ISSUE_NONBLOCK)) {
 		/* Blocking issue: commit now (INC entries when finished). */
 		if (!(bl->flags & URSA_BL_INC)) {
 			bl->rhead++;
@@ -508,14 +520,22 @@ int ursa_register_pbuf_ring(struct ursa_ring *ring, void *arg, unsigned nr)
 	ret = copy_reg_arg(&reg, arg, nr, sizeof(reg), reg.resv, 5);
 	if (ret)
 		return ret;
-	if (reg.flags & ~(IOU_PBUF_RING_MMAP | IOU_PBUF_RING_INC))
-		return -EINVAL;	/* KERNEL_MANAGED arrives with the driver API */
+	if (reg.flags & ~(IOU_PBUF_RING_MMAP | IOU_PBUF_RING_INC |
+			  IOU_PBUF_RING_KERNEL_MANAGED))
+		return -EINVAL;
 	if (!reg.ring_entries || (reg.ring_entries & (reg.ring_entries - 1)) ||
 	    reg.ring_entries >= 65536)
 		return -EINVAL;
 	if (reg.min_left && !(reg.flags & IOU_PBUF_RING_INC))
 		return -EINVAL;
-	if (!(reg.flags & IOU_PBUF_RING_MMAP)) {
+	if (reg.flags & IOU_PBUF_RING_KERNEL_MANAGED) {
+		/* Seed 000 (2/9): needs MMAP, no INC yet, page-aligned
+		 * buffers; buf_size shares the ring_addr slot. */
+		if (!(reg.flags & IOU_PBUF_RING_MMAP) ||
+		    (reg.flags & IOU_PBUF_RING_INC) ||
+		    !reg.buf_size || (reg.buf_size & (ps - 1)))
+			return -EINVAL;
+	} else if (!(reg.flags & IOU_PBUF_RING_MMAP)) {
 		if (!reg.ring_addr || (reg.ring_addr & (ps - 1)))
 			return -EINVAL;
 	} else if (reg.ring_addr) {
@@ -539,7 +559,38 @@ int ursa_register_pbuf_ring(struct ursa_ring *ring, void *arg, unsigned nr)
 		ret = -ENOMEM;
 		goto out;
 	}
-	if (reg.flags & IOU_PBUF_RING_MMAP) {
+	if (reg.flags & IOU_PBUF_RING_KERNEL_MANAGED) {
+		int err;
+
+		/* The ring is ours alone; the application's mmap at the
+		 * group's offset shows the buffers, one after another. */
+		bl->br = calloc(reg.ring_entries, sizeof(struct io_uring_buf));
+		if (!bl->br) {
+			ret = -ENOMEM;
+			goto fail;
+		}
+		bl->buf_size = reg.buf_size;
+		bl->map_off = IORING_OFF_PBUF_RING |
+			      ((uint64_t)reg.bgid << IORING_OFF_PBUF_SHIFT);
+		bl->kmem = ursa_memmap_create(ring, bl->map_off,
+					      (size_t)reg.ring_entries * reg.buf_size,
+					      &err);
+		if (!bl->kmem) {
+			free(bl->br);
+			ret = err;
+			goto fail;
+		}
+		for (unsigned i = 0; i < reg.ring_entries; i++) {
+			bl->br->bufs[i].addr = (uint64_t)(uintptr_t)
+				(bl->kmem + (size_t)i * reg.buf_size);
+			bl->br->bufs[i].len = reg.buf_size;
+			bl->br->bufs[i].bid = (uint16_t)i;
+		}
+		/* Full from the start. */
+		__atomic_store_n(&bl->br->tail, (uint16_t)reg.ring_entries,
+				 __ATOMIC_RELEASE);
+		bl->flags |= URSA_BL_KMBUF;
+	} else if (reg.flags & IOU_PBUF_RING_MMAP) {
 		void *m;
 		int err;
 
@@ -568,8 +619,8 @@ int ursa_register_pbuf_ring(struct ursa_ring *ring, void *arg, unsigned nr)
 	bl->mask = reg.ring_entries - 1;
 	bl->min_left = reg.min_left ? reg.min_left : 1;
 	/* The head starts where the application's tail is (0 for a new
-	 * ring). */
-	bl->rhead = ring_tail(bl);
+	 * ring; a kernel-managed ring starts full, from 0). */
+	bl->rhead = (bl->flags & URSA_BL_KMBUF) ? 0 : ring_tail(bl);
 	goto out;
 fail:
 	bl_unlink(ring, bl);
@@ -638,4 +689,110 @@ void ursa_kbuf_exit(struct ursa_ring *ring)
 	}
 	free(ring->kbufs);
 	ring->kbufs = NULL;
+}
+
+/* ------------------------------------------------- the driver side (seed 000) */
+
+int ursa_kbuf_pin(struct ursa_ring *ring, unsigned bgid, struct ursa_buf_list **out)
+{
+	struct ursa_buf_list *bl;
+	int ret = 0;
+
+	pthread_mutex_lock(&ring->kbuf_lock);
+	bl = bl_find(ring, bgid);
+	if (!bl || !(bl->flags & URSA_BL_RING))
+		ret = -EINVAL;
+	else if (bl->flags & URSA_BL_PINNED)
+		ret = -EALREADY;
+	else {
+		bl->flags |= URSA_BL_PINNED;
+		if (out)
+			*out = bl;
+	}
+	pthread_mutex_unlock(&ring->kbuf_lock);
+	return ret;
+}
+
+int ursa_kbuf_unpin(struct ursa_ring *ring, unsigned bgid)
+{
+	struct ursa_buf_list *bl;
+	int ret = -EINVAL;
+
+	pthread_mutex_lock(&ring->kbuf_lock);
+	bl = bl_find(ring, bgid);
+	if (bl && (bl->flags & URSA_BL_RING) && (bl->flags & URSA_BL_PINNED)) {
+		bl->flags &= ~URSA_BL_PINNED;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&ring->kbuf_lock);
+	return ret;
+}
+
+bool ursa_kbuf_is_kmbuf(struct ursa_ring *ring, unsigned bgid)
+{
+	struct ursa_buf_list *bl;
+	bool ret;
+
+	pthread_mutex_lock(&ring->kbuf_lock);
+	bl = bl_find(ring, bgid);
+	ret = bl && (bl->flags & URSA_BL_KMBUF);
+	pthread_mutex_unlock(&ring->kbuf_lock);
+	return ret;
+}
+
+int ursa_kbuf_kmbuf_recycle(struct ursa_ring *ring, unsigned bgid,
+			    uint64_t addr, unsigned len, unsigned bid)
+{
+	struct ursa_buf_list *bl;
+	struct io_uring_buf *b;
+	uint16_t tail;
+	int ret = -EINVAL;
+
+	pthread_mutex_lock(&ring->kbuf_lock);
+	bl = bl_find(ring, bgid);
+	if (!bl || (bl->flags & (URSA_BL_RING | URSA_BL_KMBUF)) !=
+		   (URSA_BL_RING | URSA_BL_KMBUF))
+		goto out;
+	tail = ring_tail(bl);
+	if ((uint16_t)(tail - bl->rhead) >= bl->entries)
+		goto out;	/* full: not one of ours out there */
+	/* Not validated, as in the seed: the driver is trusted. */
+	b = &bl->br->bufs[tail & bl->mask];
+	b->addr = addr;
+	b->len = len;
+	b->bid = (uint16_t)bid;
+	__atomic_store_n(&bl->br->tail, (uint16_t)(tail + 1), __ATOMIC_RELEASE);
+	ret = 0;
+out:
+	pthread_mutex_unlock(&ring->kbuf_lock);
+	return ret;
+}
+
+int ursa_kbuf_select_list(struct ursa_ring *ring, struct ursa_buf_list *bl,
+			  uint32_t *len, struct ursa_kbuf_sel *sel)
+{
+	struct io_uring_buf *b;
+
+	memset(sel, 0, sizeof(*sel));
+	if (!bl || !(bl->flags & URSA_BL_RING))
+		return -EINVAL;
+	sel->ring = ring;
+	pthread_mutex_lock(&ring->kbuf_lock);
+	if (ring_tail(bl) == bl->rhead) {
+		pthread_mutex_unlock(&ring->kbuf_lock);
+		return -ENOBUFS;
+	}
+	b = &bl->br->bufs[bl->rhead & bl->mask];
+	sel->addr = __atomic_load_n(&b->addr, __ATOMIC_RELAXED);
+	sel->len = __atomic_load_n(&b->len, __ATOMIC_RELAXED);
+	sel->bid = __atomic_load_n(&b->bid, __ATOMIC_RELAXED);
+	sel->nr = 1;
+	/* Outside any issue context: the entry is taken at once. */
+	bl->rhead++;
+	sel->committed = true;
+	sel->bl = bl;
+	pthread_mutex_unlock(&ring->kbuf_lock);
+	if (!*len || *len > sel->len)
+		*len = sel->len;
+	return 0;
 }

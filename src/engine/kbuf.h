@@ -21,8 +21,8 @@
 #define URSA_BL_RING	1u	/* a buffer ring (else a legacy list) */
 #define URSA_BL_INC	2u	/* incremental consumption */
 #define URSA_BL_MMAP	4u	/* the engine allocated the ring */
-#define URSA_BL_KMBUF	8u	/* (next) engine-managed buffers */
-#define URSA_BL_PINNED	16u	/* (next) pinned by a driver */
+#define URSA_BL_KMBUF	8u	/* kernel-managed: the engine's buffers */
+#define URSA_BL_PINNED	16u	/* pinned by a driver: no unregister */
 
 struct ursa_buf_list;
 
@@ -82,6 +82,15 @@ int ursa_provide_buffers(struct ursa_req *req, unsigned issue_flags);
 int ursa_remove_buffers_prep(struct ursa_req *req, const struct io_uring_sqe *sqe);
 int ursa_remove_buffers(struct ursa_req *req, unsigned issue_flags);
 
-/* The application's mmap of a MMAP ring: the memfd offset serving it. */
 void ursa_kbuf_exit(struct ursa_ring *ring);
+
+/* The driver side (include/ursa/driver.h, seed 000). */
+int ursa_kbuf_pin(struct ursa_ring *ring, unsigned bgid, struct ursa_buf_list **out);
+int ursa_kbuf_unpin(struct ursa_ring *ring, unsigned bgid);
+bool ursa_kbuf_is_kmbuf(struct ursa_ring *ring, unsigned bgid);
+int ursa_kbuf_kmbuf_recycle(struct ursa_ring *ring, unsigned bgid,
+			    uint64_t addr, unsigned len, unsigned bid);
+/* Take the head entry of a list the caller holds (pinned), committed. */
+int ursa_kbuf_select_list(struct ursa_ring *ring, struct ursa_buf_list *bl,
+			  uint32_t *len, struct ursa_kbuf_sel *sel);
 #endif

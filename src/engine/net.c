@@ -22,6 +22,13 @@
  * result carries IORING_CQE_F_MORE and an IORING_CQE_F_NOTIF CQE follows
  * once the buffer may be reused (at once, since it was copied); with
  * IORING_SEND_ZC_REPORT_USAGE that notification says the data was copied.
+ *
+ * Provided buffers: receives take them when data is there (a would-block
+ * gives them back); sends take them from the group at selection and hold
+ * them while they wait for room (send_select), as the kernel does; a
+ * MSG_WAITALL receive that got part of its data holds its buffer likewise.
+ * Whatever ends such a request, its CQE names the buffer (ursa_sr_fail for
+ * the ends decided outside the issue function).
  */
 #include <fcntl.h>
 #include <limits.h>
@@ -554,6 +561,13 @@ struct net_sr {
 	bool		notif;		/* a notification CQE follows ours */
 	bool		report;		/* IORING_SEND_ZC_REPORT_USAGE */
 	bool		fixed_ok;	/* registered buffer checked */
+	/* Sends from provided buffers: what the request holds, for its CQE. */
+	bool		sel_held;	/* selected buffer(s) are the request's */
+	bool		bundle_more;	/* a bundle round done: pend_res to post */
+	uint32_t	sel_len;	/* sqe->len: at most this much (0: all) */
+	uint32_t	sel_cflags;	/* IORING_CQE_F_BUFFER | first bid */
+	int32_t		pend_res;	/* that round's result */
+	uint32_t	pend_cflags;
 	struct net_msg	*m;		/* NULL for a plain SEND/RECV */
 };
 
@@ -752,8 +766,10 @@ int ursa_send_prep(struct ursa_req *req, const struct io_uring_sqe *sqe)
 			return -EINVAL;
 		sr->msg_flags |= MSG_WAITALL;
 	}
-	if (req->flags & IOSQE_BUFFER_SELECT)
+	if (req->flags & IOSQE_BUFFER_SELECT) {
 		sr->buf_group = sqe->buf_group;
+		sr->sel_len = sqe->len;
+	}
 	if (!sr->is_msg)
 		return send_setup(req, sr, sqe);
 	if (!sr_msg_alloc(sr))
@@ -866,9 +882,11 @@ void ursa_sr_cleanup(struct ursa_req *req)
 	struct net_sr *sr = ursa_req_data(req, struct net_sr);
 	struct ursa_ring *ring = req->ring;
 
-	if (sr->notif && (req->cflags & IORING_CQE_F_MORE)) {
+	if (sr->notif) {
 		/* The request's own CQE may still sit in the submitter's
-		 * batch: post it first, the notification goes after it. */
+		 * batch: post it first, the notification goes after it.
+		 * Once prep got this far the kernel posts it whatever the
+		 * outcome, a cancelled link included. */
 		int32_t res = sr->report ? (int32_t)IORING_NOTIF_USAGE_ZC_COPIED : 0;
 
 		if (ursa_in_submit(ring))
@@ -888,23 +906,160 @@ void ursa_sr_cleanup(struct ursa_req *req)
 }
 
 /*
- * Sends from provided buffers (IOSQE_BUFFER_SELECT) are not built yet: with
- * no group the kernel says -ENOENT; with one, say so.  (Receives select in
- * recv_select and recvmsg_select.)
+ * The kernel's ->fail for send and receive: a request that ends with an
+ * error after moving data (a MSG_WAITALL transfer cancelled while it waits
+ * for the rest) reports the bytes moved; buffers it selected go back to
+ * the application in the CQE; a zero-copy send still announces its
+ * notification.  Called for failures decided outside the issue function
+ * (cancellation, a failed link head); the issue paths do the same already.
  */
-static int net_select_buffer(struct ursa_req *req, struct net_sr *sr,
-			     unsigned issue_flags)
+void ursa_sr_fail(struct ursa_req *req)
 {
-	(void)issue_flags;
-	if (!ursa_kbuf_group_exists(req->ring, sr->buf_group))
-		return sr->send ? -ENOENT : -ENOBUFS;
-	return -EOPNOTSUPP;
+	struct net_sr *sr = ursa_req_data(req, struct net_sr);
+
+	if (sr->done_io)
+		req->res = (int32_t)sr->done_io;
+	if (sr->sel_held)
+		req->cflags |= sr->sel_cflags;
+	if (sr->notif)
+		req->cflags |= IORING_CQE_F_MORE;
+}
+
+#define BUNDLE_MAX	256	/* entries per bundle, as the kernel's import cap */
+
+/*
+ * Sends from provided buffers (IOSQE_BUFFER_SELECT).  As in the kernel the
+ * buffers leave the group when selected (a ring's head moves at once, a
+ * legacy buffer leaves its list), not when the send completes: they are the
+ * request's while it waits for room, and its CQE names the first whatever
+ * the result, an error or a cancellation included.
+ *
+ * One buffer, cut to sqe->len for a ring (a legacy buffer is sent whole,
+ * as the kernel ignores the length there).  A bundle takes ring entries from
+ * the head while they fit in sqe->len (0: no limit; the first one is cut to
+ * it, a later one that does not fit stays for the next round), at most
+ * BUNDLE_MAX; a legacy group gives one buffer a round.  A missing group is
+ * -ENOENT, an empty one (or a ring entry of length 0 at the head) -ENOBUFS.
+ */
+static int send_select(struct ursa_req *req, struct net_sr *sr)
+{
+	bool bundle = sr->flags & IORING_RECVSEND_BUNDLE;
+	uint32_t left = sr->sel_len && sr->sel_len < INT_MAX ? sr->sel_len : INT_MAX;
+	unsigned nr = 0, max = bundle ? BUNDLE_MAX : 1;
+	struct iovec one, *iov = &one;
+
+	if (bundle) {
+		if (!sr->m && !sr_msg_alloc(sr))
+			return -ENOMEM;
+		if (sr->m->iov == sr->m->fast) {
+			struct iovec *v = malloc(sizeof(*v) * BUNDLE_MAX);
+
+			if (!v)
+				return -ENOMEM;
+			sr->m->iov = v;
+		}
+		iov = sr->m->iov;
+	} else if (sr->m) {
+		iov = sr->m->fast;
+	}
+	while (nr < max) {
+		struct ursa_kbuf_sel sel;
+		uint32_t len = left, cflags;
+		bool legacy;
+		int ret;
+
+		/* Nonblocking selection keeps the list locked until the
+		 * commit below, so a too-long entry can be left in place. */
+		ret = ursa_kbuf_select(req, sr->buf_group, &len, &sel,
+				       URSA_ISSUE_NONBLOCK);
+		if (ret) {
+			if (nr)
+				break;	/* the ring ran dry: this round is all */
+			if (!ursa_kbuf_group_exists(req->ring, sr->buf_group))
+				return -ENOENT;
+			return ret;
+		}
+		legacy = ursa_kbuf_is_legacy(&sel);
+		if (legacy) {
+			len = sel.len;
+		} else if (!nr && !sel.len) {
+			ursa_kbuf_finish(&sel, 0, true);
+			return -ENOBUFS;
+		} else if (nr && sel.len > left) {
+			ursa_kbuf_finish(&sel, 0, true);
+			break;
+		}
+		cflags = ursa_kbuf_finish(&sel, (int)len, false);
+		if (!nr)
+			sr->sel_cflags = cflags;
+		iov[nr].iov_base = (void *)(uintptr_t)sel.addr;
+		iov[nr].iov_len = len;
+		nr++;
+		left -= len;
+		if (legacy || !left)
+			break;
+	}
+	sr->sel_held = true;
+	if (sr->m) {
+		sr->m->msg.msg_iov = iov;
+		sr->m->msg.msg_iovlen = nr;
+	} else {
+		sr->buf = (uint64_t)(uintptr_t)one.iov_base;
+		sr->len = (uint32_t)one.iov_len;
+	}
+	return 0;
+}
+
+/*
+ * A bundle sent in full goes on with the next buffers of the group while
+ * there are any: its CQE (IORING_CQE_F_MORE) is posted when a next round
+ * can start, else it is the final one (also when the CQ cannot take it).
+ * Returns 0 to go on, or the final result.
+ */
+static int send_bundle_next(struct ursa_req *req, struct net_sr *sr)
+{
+	struct ursa_kbuf_sel sel;
+	uint32_t len = 0;
+	bool more;
+
+	sr->bundle_more = false;
+	more = !ursa_kbuf_select(req, sr->buf_group, &len, &sel,
+				 URSA_ISSUE_NONBLOCK);
+	if (more)
+		ursa_kbuf_finish(&sel, 0, true);	/* only a look */
+	if (!more || !ursa_post_cqe_more_flags(req->ring, req->user_data,
+					       sr->pend_res, sr->pend_cflags)) {
+		req->cflags |= sr->pend_cflags;
+		return sr->pend_res;
+	}
+	return 0;
 }
 
 static uint32_t recv_nonempty(struct ursa_req *req, struct net_sr *sr,
 			      ssize_t n, size_t asked);
 
-#define BUNDLE_MAX	256	/* entries per bundle, as the kernel's import cap */
+static int recv_select_rest(struct ursa_req *req, struct net_sr *sr,
+			    unsigned issue_flags);
+static bool sr_retry_ok(struct ursa_req *req, struct net_sr *sr);
+static void sr_advance(struct net_sr *sr, size_t n);
+
+/*
+ * A one-shot MSG_WAITALL receive into a selected buffer that got part of
+ * its data: as the kernel, the buffer is taken from the group now (its
+ * CQE will name it, a cancellation's too) and the receive goes on into
+ * the rest of it.
+ */
+static int recv_select_hold(struct ursa_req *req, struct net_sr *sr,
+			    struct ursa_kbuf_sel *sel, size_t n,
+			    unsigned issue_flags)
+{
+	sr->sel_cflags = ursa_kbuf_finish(sel, (int)n, false) &
+			 ~IORING_CQE_F_BUF_MORE;
+	sr->sel_held = true;
+	sr->done_io = (uint32_t)n;
+	sr_advance(sr, n);
+	return recv_select_rest(req, sr, issue_flags);
+}
 
 /*
  * RECV with IOSQE_BUFFER_SELECT: one-shot, IORING_RECV_MULTISHOT (a CQE with
@@ -942,8 +1097,14 @@ static int recv_select(struct ursa_req *req, struct net_sr *sr,
 			iov[0].iov_base = (void *)(uintptr_t)sel.addr;
 			iov[0].iov_len = len;
 		}
-		if (ret)
-			return ret;	/* -ENOBUFS: final, for multishot too */
+		if (ret) {
+			/* -ENOBUFS: final, for multishot too.  A bundle peeks
+			 * the ring as a send does: no group is -ENOENT. */
+			if (bundle && !ursa_kbuf_group_exists(req->ring,
+							      sr->buf_group))
+				return -ENOENT;
+			return ret;
+		}
 		asked = 0;
 		for (unsigned i = 0; i < nr; i++)
 			asked += iov[i].iov_len;
@@ -970,6 +1131,13 @@ static int recv_select(struct ursa_req *req, struct net_sr *sr,
 			ursa_kbuf_finish(&sel, 0, true);
 			req->cflags = recv_nonempty(req, sr, 0, asked);
 			return 0;
+		}
+		if (!mshot && !bundle && (sr->msg_flags & MSG_WAITALL) &&
+		    (size_t)n < asked && sr_retry_ok(req, sr)) {
+			sr->buf = (uint64_t)(uintptr_t)iov[0].iov_base;
+			sr->len = (uint32_t)asked;
+			return recv_select_hold(req, sr, &sel, (size_t)n,
+						issue_flags);
 		}
 		cflags = ursa_kbuf_finish(&sel, (int)n, false);
 		cflags |= recv_nonempty(req, sr, n, asked);
@@ -1102,6 +1270,10 @@ static int recvmsg_select(struct ursa_req *req, struct net_sr *sr,
 			req->cflags = recv_nonempty(req, sr, 0, len);
 			return 0;
 		}
+		if (!mshot && (sr->msg_flags & MSG_WAITALL) && !m->controllen &&
+		    (size_t)n < len && sr_retry_ok(req, sr))
+			return recv_select_hold(req, sr, &sel, (size_t)n,
+						issue_flags);
 		cflags = ursa_kbuf_finish(&sel, (int)n, false);
 		cflags |= recv_nonempty(req, sr, payload, len - hdr);
 		if (!mshot || payload == 0) {
@@ -1149,6 +1321,8 @@ static int sr_done(struct ursa_req *req, struct net_sr *sr, int res)
 {
 	if (sr->notif)
 		req->cflags |= IORING_CQE_F_MORE;
+	if (sr->sel_held)
+		req->cflags |= sr->sel_cflags;
 	return res;
 }
 
@@ -1281,7 +1455,8 @@ static ssize_t sr_xfer(struct ursa_req *req, struct net_sr *sr, int flags,
 		 * judge, as the kernel's SEND does; sendmsg(2) would drop it.
 		 * (A vectored send with such an address is the one case that
 		 * still drops it.) */
-		if (!sr->is_msg && !(sr->flags & IORING_SEND_VECTORIZED))
+		if (!sr->is_msg && !(sr->flags & IORING_SEND_VECTORIZED) &&
+		    m->msg.msg_iovlen == 1)
 			return sendto(req->fd, m->msg.msg_iov[0].iov_base,
 				      m->msg.msg_iov[0].iov_len, flags,
 				      m->msg.msg_name, m->msg.msg_namelen);
@@ -1341,6 +1516,38 @@ static uint32_t recv_nonempty(struct ursa_req *req, struct net_sr *sr,
 	return 0;
 }
 
+/* The rest of a MSG_WAITALL receive into a buffer it holds. */
+static int recv_select_rest(struct ursa_req *req, struct net_sr *sr,
+			    unsigned issue_flags)
+{
+	bool nonblock = issue_flags & URSA_ISSUE_NONBLOCK;
+	int flags = (int)sr->msg_flags | (nonblock ? MSG_DONTWAIT : 0), mflags;
+
+	for (;;) {
+		size_t left = sr_left(sr);
+		ssize_t n = sr_xfer(req, sr, flags, &mflags);
+
+		if (n < 0) {
+			int e = errno;
+
+			if (e == EAGAIN && nonblock)
+				return sr_would_block(req, sr);
+			if (e == EINTR && !nonblock && !canceled(req))
+				continue;
+			ursa_req_set_fail(req);
+			return sr_done(req, sr, (int)sr->done_io);
+		}
+		if (!n || (size_t)n >= left) {
+			if (!n || (mflags & (MSG_TRUNC | MSG_CTRUNC)))
+				ursa_req_set_fail(req);
+			req->cflags = n ? recv_nonempty(req, sr, n, left) : 0;
+			return sr_done(req, sr, (int)(sr->done_io + (size_t)n));
+		}
+		sr->done_io += (uint32_t)n;
+		sr_advance(sr, (size_t)n);
+	}
+}
+
 int ursa_send(struct ursa_req *req, unsigned issue_flags)
 {
 	struct net_sr *sr = ursa_req_data(req, struct net_sr);
@@ -1361,10 +1568,16 @@ int ursa_send(struct ursa_req *req, unsigned issue_flags)
 	}
 	if (poll_first)
 		return sr_would_block(req, sr);
-	if (req->flags & IOSQE_BUFFER_SELECT) {
-		ret = net_select_buffer(req, sr, issue_flags);
-		if (ret)
-			return sr_done(req, sr, ret);
+	if ((sr->flags & IORING_RECVSEND_BUNDLE) && !(req->flags & REQ_F_POLLED) &&
+	    atomic_load(&req->worker_tid) == (int)ursa_gettid()) {
+		/* The kernel runs no multishot request on io-wq: a bundle
+		 * sent with IOSQE_ASYNC waits for room, and is cancelled if
+		 * there is room already (its poll reports ready at once). */
+		struct pollfd p = { .fd = req->fd, .events = POLLOUT };
+
+		if (poll(&p, 1, 0) == 1 && (p.revents & POLLOUT))
+			return sr_done(req, sr, -ECANCELED);
+		return URSA_ISSUE_RETRY;
 	}
 	if ((sr->flags & IORING_RECVSEND_FIXED_BUF) && !sr->fixed_ok) {
 		ret = sr_import_fixed(req, sr);
@@ -1375,6 +1588,17 @@ int ursa_send(struct ursa_req *req, unsigned issue_flags)
 	flags = (int)sr->msg_flags;
 	if (nonblock)
 		flags |= MSG_DONTWAIT;
+next_round:
+	if ((req->flags & IOSQE_BUFFER_SELECT) && !sr->sel_held) {
+		if (sr->bundle_more) {
+			ret = send_bundle_next(req, sr);
+			if (ret)
+				return ret;
+		}
+		ret = send_select(req, sr);
+		if (ret)
+			return sr_done(req, sr, ret);
+	}
 	for (;;) {
 		ssize_t min = (flags & MSG_WAITALL) ? (ssize_t)sr_left(sr) : 0;
 
@@ -1405,6 +1629,18 @@ int ursa_send(struct ursa_req *req, unsigned issue_flags)
 		ret += (int)sr->done_io;
 	else if (sr->done_io)
 		ret = (int)sr->done_io;
+	if ((sr->flags & IORING_RECVSEND_BUNDLE) && sr->sel_held && ret > 0 &&
+	    !(req->flags & REQ_F_FAIL)) {
+		/* This round went out whole: the next one (sqe->len only
+		 * limits the first) decides whether its CQE is the last. */
+		sr->pend_res = ret;
+		sr->pend_cflags = sr->sel_cflags;
+		sr->bundle_more = true;
+		sr->sel_held = false;
+		sr->done_io = 0;
+		sr->sel_len = 0;
+		goto next_round;
+	}
 	return sr_done(req, sr, ret);
 }
 
@@ -1427,9 +1663,12 @@ int ursa_recv(struct ursa_req *req, unsigned issue_flags)
 		}
 		return sr_would_block(req, sr);
 	}
-	if (req->flags & IOSQE_BUFFER_SELECT)
+	if (req->flags & IOSQE_BUFFER_SELECT) {
+		if (sr->sel_held)
+			return recv_select_rest(req, sr, issue_flags);
 		return sr->is_msg ? recvmsg_select(req, sr, issue_flags) :
 				    recv_select(req, sr, issue_flags);
+	}
 	flags = (int)sr->msg_flags;
 	if (nonblock)
 		flags |= MSG_DONTWAIT;

@@ -24,4 +24,6 @@ int ursa_recv_prep(struct ursa_req *req, const struct io_uring_sqe *sqe);
 int ursa_recv(struct ursa_req *req, unsigned issue_flags);
 /* All send/recv forms: frees the copies, posts a SEND_ZC notification. */
 void ursa_sr_cleanup(struct ursa_req *req);
+/* Their ->fail: bytes already moved, held buffers, the ZC notification. */
+void ursa_sr_fail(struct ursa_req *req);
 #endif

@@ -8,7 +8,7 @@
 #include "fs.h"
 #include "msg_ring.h"
 #include "net.h"
-#include "cmd_net.h"
+#include "uring_cmd.h"
 #include "nop.h"
 #include "kbuf.h"
 #include "epoll.h"
@@ -121,6 +121,7 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 		.prep		= ursa_send_prep,
 		.issue		= ursa_send,
 		.cleanup	= ursa_sr_cleanup,
+		.fail		= ursa_sr_fail,
 		.needs_file	= 1,
 		.pollout	= 1,
 		.ioprio		= 1,
@@ -131,6 +132,7 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 		.prep		= ursa_recv_prep,
 		.issue		= ursa_recv,
 		.cleanup	= ursa_sr_cleanup,
+		.fail		= ursa_sr_fail,
 		.needs_file	= 1,
 		.pollin		= 1,
 		.buffer_select	= 1,
@@ -259,6 +261,7 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 		.prep		= ursa_send_prep,
 		.issue		= ursa_send,
 		.cleanup	= ursa_sr_cleanup,
+		.fail		= ursa_sr_fail,
 		.needs_file	= 1,
 		.pollout	= 1,
 		.buffer_select	= 1,
@@ -270,6 +273,7 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 		.prep		= ursa_recv_prep,
 		.issue		= ursa_recv,
 		.cleanup	= ursa_sr_cleanup,
+		.fail		= ursa_sr_fail,
 		.needs_file	= 1,
 		.pollin		= 1,
 		.buffer_select	= 1,
@@ -417,15 +421,17 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 		.issue		= ursa_socket,
 		.implemented	= 1,
 	},
-	/* Socket commands only (cmd_net.c); other files answer -EOPNOTSUPP,
-	 * as kernel files without ->uring_cmd do.  The kernel's probe reports
-	 * URING_CMD whatever files support it, and so does ours. */
+	/* Commands to driver devices (uring_cmd.c, include/ursa/driver.h)
+	 * and sockets (cmd_net.c); other files answer -EOPNOTSUPP, as kernel
+	 * files without ->uring_cmd do. */
 	[IORING_OP_URING_CMD] = {
 		.name		= "URING_CMD",
 		.prep		= ursa_uring_cmd_prep,
 		.issue		= ursa_uring_cmd,
+		.cleanup	= ursa_uring_cmd_cleanup,
 		.needs_file	= 1,
 		.buffer_select	= 1,
+		.iopoll		= 1,
 		.implemented	= 1,
 	},
 	[IORING_OP_SEND_ZC] = {
@@ -433,6 +439,7 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 		.prep		= ursa_send_zc_prep,
 		.issue		= ursa_send,
 		.cleanup	= ursa_sr_cleanup,
+		.fail		= ursa_sr_fail,
 		.needs_file	= 1,
 		.pollout	= 1,
 		.ioprio		= 1,
@@ -443,6 +450,7 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 		.prep		= ursa_send_zc_prep,
 		.issue		= ursa_send,
 		.cleanup	= ursa_sr_cleanup,
+		.fail		= ursa_sr_fail,
 		.needs_file	= 1,
 		.pollout	= 1,
 		.ioprio		= 1,
@@ -529,7 +537,7 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 		.needs_file	= 1,
 		.pollin		= 1,
 		.ioprio		= 1,
-		.implemented	= 0,	/* zcrx.c: being built */
+		.implemented	= 1,
 	},
 	[IORING_OP_EPOLL_WAIT] = {
 		.name		= "EPOLL_WAIT",
@@ -577,8 +585,14 @@ const struct ursa_opdef ursa_opdefs[IORING_OP_LAST] = {
 	},
 	[IORING_OP_URING_CMD128] = {
 		.name		= "URING_CMD128",
-		.prep		= ursa_prep_unsupported,
+		.prep		= ursa_uring_cmd_prep,
+		.issue		= ursa_uring_cmd,
+		.cleanup	= ursa_uring_cmd_cleanup,
+		.needs_file	= 1,
+		.buffer_select	= 1,
+		.iopoll		= 1,
 		.sqe128		= 1,
+		.implemented	= 1,
 	},
 };
 

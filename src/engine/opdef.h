@@ -17,6 +17,15 @@ struct ursa_opdef {
 	int (*issue)(struct ursa_req *req, unsigned issue_flags);
 	/* Release what prep or issue allocated; called once when freed. */
 	void (*cleanup)(struct ursa_req *req);
+	/*
+	 * The request fails from outside its issue function (cancelled while
+	 * it waits, a failed link head): req->res holds the error; the op may
+	 * replace it with the work already done and add CQE flags, as the
+	 * kernel's ->fail (a MSG_WAITALL receive cancelled after part of the
+	 * data reports those bytes).  Only after prep ran; an op with one needs
+	 * zeroed state at prep (it gets it with .cleanup or .fail).
+	 */
+	void (*fail)(struct ursa_req *req);
 	unsigned needs_file : 1;	/* sqe->fd names a file (fixed allowed) */
 	unsigned pollin : 1;		/* would-block waits for POLLIN */
 	unsigned pollout : 1;		/* would-block waits for POLLOUT */

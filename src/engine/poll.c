@@ -318,6 +318,10 @@ int ursa_poll_ensure(struct ursa_ring *ring)
 	if (!ring->reactor)
 		ret = reactor_create(ring);
 	pthread_mutex_unlock(&ring->completion_lock);
+	/* DEFER_TASKRUN: a task already waiting sleeps on the futex, not
+	 * in the reactor it did not have; wake it to run the work here. */
+	if (!ret && (ring->setup_flags & IORING_SETUP_DEFER_TASKRUN))
+		ursa_cq_wake(ring);
 	return ret;
 }
 

@@ -24,6 +24,7 @@
 #include "region.h"
 #include "memmap.h"
 #include "zcrx.h"
+#include "uring_cmd.h"
 #include "timer.h"
 #include <ursa/ursa.h>
 
@@ -97,6 +98,8 @@ static int check_params(unsigned entries, struct io_uring_params *p,
 	    !(flags & IORING_SETUP_SINGLE_ISSUER))
 		return -EINVAL;
 	if ((flags & IORING_SETUP_SQ_AFF) && !(flags & IORING_SETUP_SQPOLL))
+		return -EINVAL;
+	if ((flags & IORING_SETUP_HYBRID_IOPOLL) && !(flags & IORING_SETUP_IOPOLL))
 		return -EINVAL;
 
 	if (!entries)
@@ -430,6 +433,8 @@ static void ring_free(struct ursa_ring *ring)
 	pthread_mutex_destroy(&ring->defer_lock);
 	pthread_mutex_destroy(&ring->timeout_lock);
 	pthread_mutex_destroy(&ring->kbuf_lock);
+	pthread_mutex_destroy(&ring->cmd_lock);
+	pthread_cond_destroy(&ring->cmd_cond);
 	free(ring);
 }
 
@@ -480,6 +485,8 @@ int ursa_ring_setup(unsigned entries, struct io_uring_params *p)
 	pthread_mutex_init(&ring->defer_lock, NULL);
 	pthread_mutex_init(&ring->timeout_lock, NULL);
 	pthread_mutex_init(&ring->kbuf_lock, NULL);
+	pthread_mutex_init(&ring->cmd_lock, NULL);
+	pthread_cond_init(&ring->cmd_cond, NULL);
 	if ((p->flags & IORING_SETUP_SINGLE_ISSUER) &&
 	    !(p->flags & IORING_SETUP_R_DISABLED))
 		ring->submitter_tid = ursa_gettid();
@@ -598,6 +605,9 @@ void ursa_ring_destroy(struct ursa_ring *ring)
 	ursa_drain_defer_cancel(ring);
 	pthread_mutex_unlock(&ring->uring_lock);
 	ursa_timeouts_cancel_all(ring);
+	/* Drivers' commands first: their cancels may still use workers,
+	 * timers and the reactor. */
+	ursa_uring_cmd_exit(ring);
 	if (ring->reactor)
 		ursa_poll_cancel_all(ring);
 	ursa_iowq_destroy(ring);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "rsrc.h"
+#include "device.h"
 
 #define MAX_BUF_LEN	(1ull << 30)	/* SZ_1G per registered buffer */
 
@@ -114,6 +115,7 @@ static int file_node_new(struct ursa_ring *ring, int fd, uint64_t tag,
 	dupfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (dupfd < 0)
 		return errno == EBADF ? -EBADF : -errno;
+	ursa_device_note_dup(fd, dupfd);	/* the slot reaches the same driver */
 	node = malloc(sizeof(*node));
 	if (!node) {
 		close(dupfd);

@@ -10,9 +10,11 @@
  * the result differing from the requested length fails a link.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -20,6 +22,7 @@
 #include "rw.h"
 #include "rsrc.h"
 #include "kbuf.h"
+#include "device.h"
 
 #define UIO_MAXIOV_	1024
 #define MAX_RW_COUNT	(INT_MAX & ~4095L)
@@ -245,6 +248,53 @@ static bool memory_backed(int fd)
 	}
 }
 
+/*
+ * An IOPOLL ring takes reads and writes only on files the kernel can poll
+ * for completion: O_DIRECT on a block-backed file or a block device (the
+ * kernel's f_op->iopoll) whose queue polls (io_poll in sysfs: a device
+ * with poll queues); anything else is -EOPNOTSUPP, as the kernel answers.  ursa does the I/O as usual: the CQE is there when enter polls.
+ * Driver devices have no polled read hook: -EOPNOTSUPP too.
+ */
+/* Can the block device's queue poll for completions (sysfs io_poll; a
+ * partition answers through its disk)? */
+static bool queue_can_poll(dev_t dev)
+{
+	char path[96];
+	int fd, n = 0;
+	char c = '0';
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/queue/io_poll",
+		 major(dev), minor(dev));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/../queue/io_poll",
+			 major(dev), minor(dev));
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	}
+	if (fd >= 0) {
+		n = (int)read(fd, &c, 1);
+		close(fd);
+	}
+	return n == 1 && c == '1';
+}
+
+static int iopoll_file_ok(int fd)
+{
+	struct stat st;
+	int fl = fcntl(fd, F_GETFL);
+
+	if (fl < 0)
+		return -EBADF;
+	if (!(fl & O_DIRECT) || fstat(fd, &st) < 0)
+		return -EOPNOTSUPP;
+	if (S_ISBLK(st.st_mode))
+		return queue_can_poll(st.st_rdev) ? 0 : -EOPNOTSUPP;
+	if (!S_ISREG(st.st_mode) || memory_backed(fd))
+		return -EOPNOTSUPP;
+	/* The file system's direct I/O polls its device's queue. */
+	return queue_can_poll(st.st_dev) ? 0 : -EOPNOTSUPP;
+}
+
 /* Per-ring hint: this fd number was memory-backed last time we looked. */
 static bool memfs_hint_get(struct ursa_ring *ring, int fd)
 {
@@ -388,6 +438,11 @@ static int rw_issue(struct ursa_req *req, unsigned issue_flags)
 	bool nonblock = issue_flags & URSA_ISSUE_NONBLOCK;
 	int flags, ret;
 
+	if (unlikely(req->ring->setup_flags & IORING_SETUP_IOPOLL)) {
+		ret = iopoll_file_ok(req->fd);
+		if (ret)
+			return ret;
+	}
 	if (rw->fixed) {
 		ret = import_fixed(req, rw);
 		if (ret)
@@ -399,6 +454,17 @@ static int rw_issue(struct ursa_req *req, unsigned issue_flags)
 	    !(req->ring->setup_flags & IORING_SETUP_IOPOLL))
 		return -EINVAL;
 
+	if (unlikely(ursa_device_lookup_possible())) {
+		struct ursa_device *dev = ursa_device_lookup(req->fd);
+
+		if (dev) {
+			ret = ursa_device_rw(req, dev, rw->iov, (int)rw->nr_segs,
+					     rw->off, rw->write, rw->rw_flags,
+					     rw->total, issue_flags);
+			ursa_device_put(dev);
+			return ret;
+		}
+	}
 	flags = rw->rw_flags;
 	if (nonblock)
 		flags |= RWF_NOWAIT;

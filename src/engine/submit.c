@@ -157,8 +157,14 @@ void ursa_req_complete(struct ursa_req *req, int res)
 	struct ursa_req *next;
 
 	req->res = res;
-	if (res < 0 && !(req->flags & REQ_F_NOFAIL))
+	if (res < 0 && !(req->flags & REQ_F_NOFAIL)) {
+		const struct ursa_opdef *def = &ursa_opdefs[req->opcode];
+
 		req->flags |= REQ_F_FAIL;
+		/* The kernel's ->fail (the op's issue results already are) */
+		if (def->fail && (req->flags & REQ_F_PREPPED))
+			def->fail(req);
+	}
 	if ((req->flags & REQ_F_FAIL) && (req->flags & IOSQE_CQE_SKIP_SUCCESS)) {
 		req->flags &= ~IOSQE_CQE_SKIP_SUCCESS;
 		req->flags |= REQ_F_SKIP_LINK_CQES;
@@ -526,6 +532,8 @@ static int init_req(struct ursa_ring *ring, struct ursa_req *req,
 		return -EACCES;
 	if (!def->ioprio && sqe->ioprio)
 		return -EINVAL;
+	if (unlikely(ring->setup_flags & IORING_SETUP_IOPOLL) && !def->iopoll)
+		return -EINVAL;
 	if (def->needs_file)
 		req->fd = sqe->fd;
 	if (unlikely(sqe->personality)) {
@@ -538,7 +546,7 @@ static int init_req(struct ursa_ring *ring, struct ursa_req *req,
 	}
 	/* cleanup runs whatever prep returns, so an opcode with one starts
 	 * from zeroed state (those without skip the cost). */
-	if (def->cleanup)
+	if (def->cleanup || def->fail)
 		memset(req->op.bytes, 0, sizeof(req->op.bytes));
 	req->flags |= REQ_F_PREPPED;
 	return def->prep(req, sqe);

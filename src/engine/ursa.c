@@ -12,6 +12,7 @@
 
 #include <ursa/ursa.h>
 #include "engine.h"
+#include "device.h"
 
 /* --------------------------------------------------------------- ring table */
 
@@ -305,6 +306,19 @@ int ursa_close(int fd)
 		ring->fd = -1;
 		ursa_ring_put(ring);
 		return ret;
+	}
+	if (unlikely(ursa_device_lookup_possible())) {
+		struct ursa_device *dev = ursa_device_lookup(fd);
+
+		/* The fd a device was created as: the device goes with it
+		 * once its requests are done. */
+		if (dev && ursa_device_fd(dev) == fd) {
+			int ret = ursa_device_close(dev);
+
+			ursa_device_put(dev);
+			return ret < 0 ? (errno = -ret, -1) : 0;
+		}
+		ursa_device_put(dev);
 	}
 	return close(fd);
 }
