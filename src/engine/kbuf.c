@@ -218,6 +218,9 @@ uint32_t ursa_kbuf_finish(struct ursa_kbuf_sel *sel, int used, bool recycle)
 			__atomic_store_n(&b->len, left, __ATOMIC_RELAXED);
 			cflags |= IORING_CQE_F_BUF_MORE;
 		} else {
+			/* Used up: the kernel leaves the entry with len 0. */
+			if (!left)
+				__atomic_store_n(&b->len, 0, __ATOMIC_RELAXED);
 			bl->rhead++;
 		}
 	} else if ((bl->flags & URSA_BL_RING) && !sel->committed && sel->bundle) {
