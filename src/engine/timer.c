@@ -96,11 +96,28 @@ static void heap_remove(struct ursa_timers *t, unsigned i)
 	}
 }
 
+/*
+ * Coalescing.  With many timers queued (a server's per-connection
+ * timeouts), the sleeper wakes for the earliest deadline plus a slack and
+ * fires everything due by then: one wake-up, one CQE batch and one wake of
+ * the waiting task for a whole run of deadlines instead of one each.  A
+ * timer never fires early, and at most the slack late; with few timers
+ * queued there is no slack, so a lone timeout stays as precise as the
+ * sleep itself (the kernel's default 50 us timer slack).
+ */
+#define COALESCE_MIN_TIMERS	64
+#define COALESCE_SLACK_NS	250000ull
+
+static inline uint64_t slack(const struct ursa_timers *t)
+{
+	return t->nr >= COALESCE_MIN_TIMERS ? COALESCE_SLACK_NS : 0;
+}
+
 /* A new earliest timer: wake the sleeper if it would sleep past it
  * (lock held). */
 static void rearm(struct ursa_ring *ring, struct ursa_timers *t)
 {
-	uint64_t want = t->nr ? t->heap[0].expires : 0;
+	uint64_t want = t->nr ? t->heap[0].expires + slack(t) : 0;
 
 	if (want && (!t->sleep_until || want < t->sleep_until)) {
 		t->sleep_until = want;
@@ -117,7 +134,7 @@ uint64_t ursa_timers_next(struct ursa_ring *ring, uint64_t until)
 	if (!t)
 		return until;
 	pthread_mutex_lock(&t->lock);
-	next = t->nr ? t->heap[0].expires : 0;
+	next = t->nr ? t->heap[0].expires + slack(t) : 0;
 	if (next && (!until || next < until))
 		until = next;
 	t->sleep_until = until ? until : UINT64_MAX;
