@@ -203,6 +203,54 @@ static void test_copy(int mgr)
 	free(user);
 }
 
+/*
+ * Links and cancellation with a request the driver holds (a delayed read):
+ * a link timeout that fires first cannot cancel it (the kernel's
+ * io_try_cancel finds it nowhere: the timeout completes with -ENOENT) and
+ * the read completes in full; ASYNC_CANCEL of it says -ENOENT too; a read
+ * that fails (-EINVAL past the end) cancels its link.
+ */
+static void test_links(int mgr, unsigned flags)
+{
+	static char buf[4096];
+	int fd = create(mgr, flags, 1 << 20, 50 * 1000 * 1000);
+	struct __kernel_timespec ts = { .tv_nsec = 10 * 1000 * 1000 };
+	struct io_uring_sqe *sqe;
+
+	t_assert(fd >= 0);
+	sqe = get0();
+	io_uring_prep_read(sqe, fd, buf, 4096, 0);
+	sqe->flags |= IOSQE_IO_LINK;
+	sqe->user_data = 1;
+	sqe = get0();
+	io_uring_prep_link_timeout(sqe, &ts, 0);
+	sqe->user_data = 2;
+	t_submit(&ring, 2);
+	t_expect_cqe(&ring, 2, -ENOENT, 0);
+	t_expect_cqe(&ring, 1, 4096, 0);
+
+	sqe = get0();
+	io_uring_prep_read(sqe, fd, buf, 4096, 0);
+	sqe->user_data = 3;
+	t_submit(&ring, 1);
+	sqe = get0();
+	io_uring_prep_cancel64(sqe, 3, 0);
+	sqe->user_data = 4;
+	t_submit(&ring, 1);
+	t_expect_cqe(&ring, 4, -ENOENT, 0);
+	t_expect_cqe(&ring, 3, 4096, 0);
+
+	sqe = get0();
+	io_uring_prep_read(sqe, fd, buf, 4096, (1 << 20) - 10);
+	sqe->flags |= IOSQE_IO_LINK;
+	sqe->user_data = 5;
+	t_prep_nop(&ring, 6);
+	t_submit(&ring, 2);
+	t_expect_cqe(&ring, 5, -EINVAL, 0);
+	t_expect_cqe(&ring, 6, -ECANCELED, 0);
+	t_eq(t_backend_is_kernel() ? close(fd) : ursa_close(fd), 0);
+}
+
 int main(void)
 {
 	int mgr;
@@ -224,6 +272,8 @@ int main(void)
 		   IORING_MOCK_CREATE_F_POLL, 50 * 1000 * 1000, false);
 	test_reads(mgr, 0, 20 * 1000 * 1000, true);
 	test_copy(mgr);
+	test_links(mgr, IORING_MOCK_CREATE_F_SUPPORT_NOWAIT);
+	test_links(mgr, 0);
 	io_uring_queue_exit(&ring);
 	t_eq(t_backend_is_kernel() ? close(mgr) : ursa_close(mgr), 0);
 	return T_EXIT_PASS;

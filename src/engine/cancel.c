@@ -222,6 +222,8 @@ out:
 	return ret;
 }
 
+/* Cancel one request wherever it waits: as ursa_iowq_remove answers (1:
+ * taken off, the caller completes it), 1 also for a parked poll. */
 int ursa_req_try_cancel(struct ursa_req *req)
 {
 	atomic_store(&req->cancel, 1);

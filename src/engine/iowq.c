@@ -345,16 +345,20 @@ bool ursa_iowq_cancel(struct ursa_ring *ring, struct ursa_req *req)
 	return false;
 }
 
+static bool own_list_wait(const struct ursa_req *req);
+
 /* Take req off a worker queue (1: the caller completes it), or interrupt
- * the worker running it (0: it completes by itself). */
+ * the worker running it (it completes by itself: 0, or 2 for waits the
+ * kernel keeps on their own lists, which count as removed); -ENOENT if no
+ * worker has it. */
 int ursa_iowq_remove(struct ursa_ring *ring, struct ursa_req *req)
 {
 	struct ursa_iowq *wq = ring->iowq;
 	struct ursa_worker *w;
-	int i;
+	int i, ret = -ENOENT;
 
 	if (!wq)
-		return 0;
+		return -ENOENT;
 	pthread_mutex_lock(&wq->lock);
 	for (i = 0; i < NR_ACCT; i++) {
 		struct ursa_req **pp;
@@ -373,11 +377,17 @@ int ursa_iowq_remove(struct ursa_ring *ring, struct ursa_req *req)
 	for (w = wq->workers; w; w = w->next) {
 		if (w->cur == req) {
 			worker_kick(ring, w);
+			/* Where the kernel keeps these it removes them (own
+			 * lists; the poll table for accept/connect ursa runs
+			 * on a worker): removed, as far as the caller's result
+			 * goes. */
+			ret = (own_list_wait(req) || req->opcode == IORING_OP_ACCEPT ||
+			       req->opcode == IORING_OP_CONNECT) ? 2 : 0;
 			break;
 		}
 	}
 	pthread_mutex_unlock(&wq->lock);
-	return 0;
+	return ret;
 }
 
 /*

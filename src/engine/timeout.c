@@ -217,7 +217,7 @@ static void link_timeout_fire(struct ursa_timer *tm)
 	struct ursa_ring *ring = lt->ring;
 	struct timeout_op *t = top(lt);
 	struct ursa_req *prev;
-	int removed = 0;
+	int removed, res;
 
 	pthread_mutex_lock(&ring->timeout_lock);
 	prev = t->prev;
@@ -232,9 +232,23 @@ static void link_timeout_fire(struct ursa_timer *tm)
 	removed = ursa_req_try_cancel(prev);
 	pthread_mutex_unlock(&ring->timeout_lock);
 	ursa_timer_done(tm);
-	if (removed)
+	/*
+	 * The timeout's result is the cancel's, as the kernel's
+	 * (io_try_cancel ?: -ETIME): -ETIME when the request was stopped,
+	 * -EALREADY when a worker runs it (interrupted, it ends by itself),
+	 * -ENOENT when nothing can reach it (a driver holds it).
+	 */
+	if (removed == 1) {
 		ursa_req_complete(prev, -ECANCELED);
-	timeout_post(lt, -ETIME, 0);
+		res = -ETIME;
+	} else if (removed == 2) {
+		res = -ETIME;
+	} else if (removed == 0) {
+		res = -EALREADY;
+	} else {
+		res = -ENOENT;
+	}
+	timeout_post(lt, res, 0);
 }
 
 /* ------------------------------------------------------------ TIMEOUT op */
