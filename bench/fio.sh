@@ -5,10 +5,12 @@
 # at iodepth 1 and 32 (fio's default one submission per I/O, and batched:
 # iodepth_batch_submit=32, iodepth_batch_complete_max=32), on the kernel's
 # io_uring, on ursa through ursa-run, and with fio's psync and libaio
-# engines; then the cost of one trapped
-# io_uring_enter against a direct call and against plain syscalls, with and
-# without the filter (build/run/bench-trap).  Prints figures and ratios;
-# never fails on timing.
+# engines; ursa-run both with its syscall-site patching (the default) and
+# without (URSA_RUN_PATCH=0: every io_uring_enter of fio's is a SIGSYS
+# trap); then the cost of one io_uring_enter by a syscall instruction
+# (patched, and trapped) against a direct call and against plain syscalls,
+# with and without the filter (build/run/bench-trap).  Prints figures and
+# ratios; never fails on timing.
 #
 #   bench/fio.sh [BUILD_DIR]            (default: build)
 #
@@ -67,11 +69,12 @@ median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)
 # configurations: label engine launcher...
 CONFIGS="kernel:io_uring:
 ursa:io_uring:$RUN/ursa-run --backend=ursa
+trap:io_uring:env URSA_RUN_PATCH=0 $RUN/ursa-run --backend=ursa
 psync:psync:
 libaio:libaio:"
 
 for qd in 1 32 32b; do
-	for conf in kernel ursa psync libaio; do
+	for conf in kernel ursa trap psync libaio; do
 		: >"$FILE.$conf.$qd"
 	done
 done
@@ -89,10 +92,11 @@ while [ $rep -le "$REPS" ]; do
 done
 
 printf '%-22s %12s %12s %16s\n' "engine" "QD1 IOPS" "QD32 IOPS" "QD32 batched"
-for label in kernel ursa psync libaio; do
+for label in kernel ursa trap psync libaio; do
 	case $label in
 	kernel) name="io_uring (kernel)" ;;
 	ursa) name="io_uring (ursa-run)" ;;
+	trap) name="ursa-run, no patching" ;;
 	*) name=$label ;;
 	esac
 	q1=$(median <"$FILE.$label.1")
@@ -111,11 +115,13 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; els
 # shellcheck disable=SC2154
 {
 echo "ursa-run / kernel io_uring:  QD1 $(ratio "$iops_ursa_1" "$iops_kernel_1"),  QD32 $(ratio "$iops_ursa_32" "$iops_kernel_32"),  QD32 batched $(ratio "$iops_ursa_32b" "$iops_kernel_32b")   (target at QD32: >= 0.80x)"
+echo "no patching / kernel:        QD1 $(ratio "$iops_trap_1" "$iops_kernel_1"),  QD32 $(ratio "$iops_trap_32" "$iops_kernel_32"),  QD32 batched $(ratio "$iops_trap_32b" "$iops_kernel_32b")   (URSA_RUN_PATCH=0)"
 echo "ursa-run / psync:            QD1 $(ratio "$iops_ursa_1" "$iops_psync_1")"
 echo "ursa-run / libaio:           QD1 $(ratio "$iops_ursa_1" "$iops_libaio_1"),  QD32 $(ratio "$iops_ursa_32" "$iops_libaio_32"),  QD32 batched $(ratio "$iops_ursa_32b" "$iops_libaio_32b")"
 echo "(fio's io_uring engine makes io_uring_enter with its own syscall"
-echo " instruction, so under ursa-run every enter is a SIGSYS trap: one per"
-echo " I/O with fio's defaults, one per 32 I/Os batched; see the table below)"
+echo " instruction.  ursa-run patches that site after its first SIGSYS trap,"
+echo " so later enters jump to ursa; with URSA_RUN_PATCH=0 every enter is a"
+echo " trap: one per I/O with fio's defaults, one per 32 I/Os batched)"
 }
 
 echo
@@ -123,25 +129,31 @@ echo "== the cost of interposition, per call (build/run/bench-trap) =="
 PLAIN=$("$RUN/bench-trap" -t 1)
 ALLOW=$("$RUN/bench-trap" -t 1 -a)
 UNDER=$("$RUN/ursa-run" --backend=ursa "$RUN/bench-trap" -t 1)
+NOPATCH=$(URSA_RUN_PATCH=0 "$RUN/ursa-run" --backend=ursa "$RUN/bench-trap" -t 1)
 WRAP=$("$RUN/ursa-run" --backend=ursa --signals=wrap "$RUN/bench-trap" -t 1)
 get() { echo "$1" | awk -v k="$2" '$1 == k { print $2 }'; }
-printf '%-14s %12s %14s %16s %16s\n' "call" "no filter" "allow-all" "ursa-run (trap)" "ursa-run (wrap)"
+printf '%-14s %12s %14s %16s %16s %16s\n' "call" "no filter" "allow-all" "ursa-run (trap)" "ursa-run (wrap)" "no patching"
 for k in getpid close-low close-high sigmask-libc sigmask-raw enter-empty enter-nop libc-nop direct-empty direct-nop; do
-	printf '%-14s %9s ns %11s ns %13s ns %13s ns\n' "$k" "$(get "$PLAIN" $k)" \
-		"$(get "$ALLOW" $k)" "$(get "$UNDER" $k)" "$(get "$WRAP" $k)"
+	printf '%-14s %9s ns %11s ns %13s ns %13s ns %13s ns\n' "$k" "$(get "$PLAIN" $k)" \
+		"$(get "$ALLOW" $k)" "$(get "$UNDER" $k)" "$(get "$WRAP" $k)" \
+		"$(get "$NOPATCH" $k)"
 done
 echo "(best of 5 rounds each; allow-all: a one-instruction filter that allows"
 echo " everything, the cost any seccomp filter puts on every syscall)"
 echo "(no filter: enter-* and libc-nop are the kernel's io_uring.  Under"
-echo " ursa-run, enter-* are syscall instructions that trap into ursa (fio's"
-echo " case), libc-nop goes through libc's syscall(), which the preload"
-echo " interposes without a trap, and direct-* call ursa_io_uring_enter, which"
-echo " is what liburing programs get through the drop-in liburing.so.2)"
+echo " ursa-run, enter-* are syscall instructions (fio's case): patched after"
+echo " the first trap, so they jump to ursa; trapped every time under"
+echo " \"no patching\" (URSA_RUN_PATCH=0).  libc-nop goes through libc's"
+echo " syscall(), which the preload interposes without a trap, and direct-*"
+echo " call ursa_io_uring_enter, which is what liburing programs get through"
+echo " the drop-in liburing.so.2)"
 echo
-echo "trapped enter-nop / direct call:      $(ratio "$(get "$UNDER" enter-nop)" "$(get "$UNDER" direct-nop)")"
-echo "trapped enter-nop / libc syscall():   $(ratio "$(get "$UNDER" enter-nop)" "$(get "$UNDER" libc-nop)")"
-echo "trapped enter-nop / kernel enter-nop:  $(ratio "$(get "$UNDER" enter-nop)" "$(get "$PLAIN" enter-nop)")"
-echo "trapped enter-empty / kernel enter-empty: $(ratio "$(get "$UNDER" enter-empty)" "$(get "$PLAIN" enter-empty)")"
+echo "patched enter-nop / direct call:      $(ratio "$(get "$UNDER" enter-nop)" "$(get "$UNDER" direct-nop)")"
+echo "patched enter-nop / kernel enter-nop:  $(ratio "$(get "$UNDER" enter-nop)" "$(get "$PLAIN" enter-nop)")"
+echo "patched enter-empty / kernel enter-empty: $(ratio "$(get "$UNDER" enter-empty)" "$(get "$PLAIN" enter-empty)")"
+echo "trapped enter-nop / patched enter-nop: $(ratio "$(get "$NOPATCH" enter-nop)" "$(get "$UNDER" enter-nop)")"
+echo "trapped enter-nop / kernel enter-nop:  $(ratio "$(get "$NOPATCH" enter-nop)" "$(get "$PLAIN" enter-nop)")"
+echo "trapped enter-empty / kernel enter-empty: $(ratio "$(get "$NOPATCH" enter-empty)" "$(get "$PLAIN" enter-empty)")"
 echo "getpid: ursa-run's filter / none:    $(ratio "$(get "$UNDER" getpid)" "$(get "$PLAIN" getpid)")"
 echo "getpid: ursa-run's filter / allow-all: $(ratio "$(get "$UNDER" getpid)" "$(get "$ALLOW" getpid)")"
 echo "close-low: ursa-run's filter / allow-all: $(ratio "$(get "$UNDER" close-low)" "$(get "$ALLOW" close-low)")"

@@ -66,6 +66,33 @@ void ursa_set_ring_fd_base(int base);
  * fork() (which cannot be served here: calls on it answer -EBADFD). */
 int ursa_is_ring_fd(int fd);
 
+/*
+ * newfd, a dup of ring fd oldfd (dup, dup2, F_DUPFD... made by the caller),
+ * names the same ring from now on, as a dup'd kernel ring fd does.  The
+ * ring lives until its last name is closed with ursa_close() (closing
+ * the fd it was created as hands that role to the highest-numbered other
+ * name).  Another name closed some other way is noticed (the number no
+ * longer refers to the ring's file) and dropped the next time it is used;
+ * the fd the ring lives under is not checked that way.  Used by ursa-run,
+ * which sees the dup calls.  0, or -1 with errno (EBADF: oldfd is no ring;
+ * EINVAL: newfd is not the same file).
+ */
+int ursa_ring_dup(int oldfd, int newfd);
+
+/*
+ * Polling a ring fd, for an interposer whose ring fds cannot be polled
+ * themselves (ursa-run's are memfds).  ursa_ring_poll_fd() returns an
+ * eventfd that becomes readable whenever a CQE is posted to the ring from
+ * then on (it belongs to the ring: do not close it).  ursa_ring_poll()
+ * returns what poll() on a kernel ring fd reports now: POLLIN|POLLRDNORM
+ * with CQEs (or overflowed ones) to reap, POLLOUT|POLLWRNORM while the SQ
+ * has room.  With arm set and no POLLIN, it also resets that eventfd, so
+ * waiting on it sleeps until the next CQE.  -1 with errno EBADF if fd is no
+ * ring.
+ */
+int ursa_ring_poll_fd(int fd);
+int ursa_ring_poll(int fd, int arm);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,8 +4,10 @@
  * ring fd to its engine ring, and the choice of backend (engine or kernel).
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -80,15 +82,76 @@ static struct ursa_ring *ring_table_set(int fd, struct ursa_ring *ring)
 	return old;
 }
 
+/*
+ * Other names of a ring (ursa_ring_dup): fds that share the ring's memfd,
+ * each holding a reference.  Rare, so a small array under table_lock; the
+ * fd -> ring table above holds them too, so lookups find them unchanged.
+ * The memfd's inode is kept to tell a stale name (closed without
+ * ursa_close(), its number since reused) from a live one.
+ */
+struct ring_alias {
+	int			fd;
+	struct ursa_ring	*ring;
+	dev_t			dev;
+	ino_t			ino;
+};
+static struct ring_alias *aliases;
+static unsigned nr_aliases, cap_aliases;
+
+/* Rings whose fd is being polled (ursa_ring_poll_fd): each counts as a
+ * permanent CQ waiter, so every CQE post signals its wait eventfd. */
+static struct ursa_ring **polled;
+static unsigned nr_polled, cap_polled;
+
+/* Drop fd as a name of ring (true if it was one).  Caller puts the ref. */
+static bool alias_forget_locked(int fd, struct ursa_ring *ring)
+{
+	for (unsigned i = 0; i < nr_aliases; i++) {
+		if (aliases[i].fd == fd && aliases[i].ring == ring) {
+			aliases[i] = aliases[--nr_aliases];
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool alias_forget(int fd, struct ursa_ring *ring)
+{
+	bool ret;
+
+	pthread_mutex_lock(&table_lock);
+	ret = alias_forget_locked(fd, ring);
+	pthread_mutex_unlock(&table_lock);
+	return ret;
+}
+
+/* The ring is going away: it is no longer polled. */
+static void polled_forget(struct ursa_ring *ring)
+{
+	pthread_mutex_lock(&table_lock);
+	for (unsigned i = 0; i < nr_polled; i++) {
+		if (polled[i] == ring) {
+			polled[i] = polled[--nr_polled];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&table_lock);
+}
+
 int ursa_ring_publish(struct ursa_ring *ring);
 int ursa_ring_publish(struct ursa_ring *ring)
 {
 	struct ursa_ring *stale = ring_table_set(ring->fd, ring);
 
-	if (stale && stale != ring && stale != &inherited_ring) {
+	if (stale && stale != &inherited_ring && alias_forget(ring->fd, stale)) {
+		/* The number was another name (ursa_ring_dup) of a ring, closed
+		 * behind our back: that name is gone, the ring is not. */
+		ursa_ring_put(stale);
+	} else if (stale && stale != ring && stale != &inherited_ring) {
 		/* The fd number was reused by the kernel: the old ring's fd
 		 * was closed without ursa_close().  Its memory is ours to
 		 * release now. */
+		polled_forget(stale);
 		stale->fd = -1;
 		ursa_ring_put(stale);
 	}
@@ -107,6 +170,22 @@ void ursa_ring_unpublish(struct ursa_ring *ring)
 	chunk = ring_chunks[ring->fd >> CHUNK_SHIFT];
 	if (chunk)
 		atomic_compare_exchange_strong(&chunk[ring->fd & (CHUNK_SIZE - 1)],
+					       &expected, NULL);
+	pthread_mutex_unlock(&table_lock);
+}
+
+/* Clear fd's slot if it still holds ring. */
+static void ursa_ring_unpublish_fd(int fd, struct ursa_ring *ring)
+{
+	_Atomic(struct ursa_ring *) *chunk;
+	struct ursa_ring *expected = ring;
+
+	if (fd < 0 || (unsigned)fd >= NR_CHUNKS * CHUNK_SIZE)
+		return;
+	pthread_mutex_lock(&table_lock);
+	chunk = ring_chunks[fd >> CHUNK_SHIFT];
+	if (chunk)
+		atomic_compare_exchange_strong(&chunk[fd & (CHUNK_SIZE - 1)],
 					       &expected, NULL);
 	pthread_mutex_unlock(&table_lock);
 }
@@ -136,6 +215,9 @@ static void ring_table_atfork_child(void)
 				atomic_store(&chunk[i], &inherited_ring);
 	}
 	ursa_forget_registered_rings();
+	/* the parent's rings and their names: nothing the child may use */
+	nr_aliases = 0;
+	nr_polled = 0;
 }
 
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
@@ -211,6 +293,36 @@ static int not_a_ring(int fd)
 	return -EOPNOTSUPP;
 }
 
+/*
+ * fd is another name of ring in the table: still the same memfd?  If it
+ * was closed without ursa_close() (the number may now be anything), the
+ * name is dropped and NULL returned.  One fstat, on this rare path only.
+ */
+static struct ursa_ring *alias_check(int fd, struct ursa_ring *ring)
+{
+	struct stat st;
+	bool live = false, known = false;
+
+	if (fstat(fd, &st) < 0)
+		memset(&st, 0, sizeof(st));
+	pthread_mutex_lock(&table_lock);
+	for (unsigned i = 0; i < nr_aliases; i++) {
+		if (aliases[i].fd == fd && aliases[i].ring == ring) {
+			known = true;
+			live = aliases[i].dev == st.st_dev &&
+			       aliases[i].ino == st.st_ino;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&table_lock);
+	if (live || !known)
+		return known ? ring : NULL;
+	ursa_ring_unpublish_fd(fd, ring);
+	if (alias_forget(fd, ring))
+		ursa_ring_put(ring);
+	return NULL;
+}
+
 /* ------------------------------------------------------------- entry points */
 
 int ursa_io_uring_setup(unsigned entries, struct io_uring_params *p)
@@ -241,6 +353,9 @@ int ursa_io_uring_enter(unsigned fd, unsigned to_submit, unsigned min_complete,
 		ring = ursa_registered_ring(fd);
 	else
 		ring = ursa_ring_lookup((int)fd);
+	if (unlikely(ring && !(flags & IORING_ENTER_REGISTERED_RING) &&
+		     ring->fd != (int)fd))
+		ring = alias_check((int)fd, ring);
 	if (likely(ring))
 		return ret_errno(ursa_ring_enter(ring, to_submit, min_complete,
 						 flags, arg, argsz));
@@ -275,6 +390,8 @@ int ursa_io_uring_register(unsigned fd, unsigned opcode, const void *arg,
 		return ret_errno(ursa_register_blind(op, (void *)arg, nr_args));
 	}
 	ring = registered ? ursa_registered_ring(fd) : ursa_ring_lookup((int)fd);
+	if (unlikely(ring && !registered && ring->fd != (int)fd))
+		ring = alias_check((int)fd, ring);
 	if (likely(ring))
 		return ret_errno(ursa_ring_register(ring, op, (void *)arg,
 						    nr_args));
@@ -290,6 +407,45 @@ int ursa_io_uring_register(unsigned fd, unsigned opcode, const void *arg,
 	return ret_errno(not_a_ring((int)fd));
 }
 
+/*
+ * The ring's primary fd is being closed while other names exist: the first
+ * live one becomes the primary (the ring lives on, as the kernel's does
+ * while any fd refers to it).  Names closed behind our back are dropped.
+ */
+static bool ring_promote_alias(struct ursa_ring *ring)
+{
+	struct stat st;
+
+	for (;;) {
+		int best = -1, fd;
+
+		pthread_mutex_lock(&table_lock);
+		/* the highest number first: an interposer's ring fd range
+		 * (ursa-run watches closes there) lies above the rest */
+		for (unsigned i = 0; i < nr_aliases; i++)
+			if (aliases[i].ring == ring &&
+			    (best < 0 || aliases[i].fd > aliases[best].fd))
+				best = (int)i;
+		if (best < 0) {
+			pthread_mutex_unlock(&table_lock);
+			return false;
+		}
+		fd = aliases[best].fd;
+		if (fstat(fd, &st) == 0 && st.st_dev == aliases[best].dev &&
+		    st.st_ino == aliases[best].ino) {
+			ring->fd = fd;
+			aliases[best] = aliases[--nr_aliases];
+			pthread_mutex_unlock(&table_lock);
+			return true;
+		}
+		/* closed behind our back: drop that name, look again */
+		aliases[best] = aliases[--nr_aliases];
+		pthread_mutex_unlock(&table_lock);
+		ursa_ring_unpublish_fd(fd, ring);
+		ursa_ring_put(ring);
+	}
+}
+
 /* Close a ring fd (or any fd): an ursa ring is torn down first. */
 int ursa_close(int fd)
 {
@@ -301,6 +457,22 @@ int ursa_close(int fd)
 	if (ring) {
 		int ret;
 
+		if (fd != ring->fd) {
+			/* another name: the ring stays with its other names */
+			ursa_ring_unpublish_fd(fd, ring);
+			ret = close(fd);
+			if (alias_forget(fd, ring))
+				ursa_ring_put(ring);
+			return ret;
+		}
+		if (ring_promote_alias(ring)) {
+			/* the name's reference now stands for the primary */
+			ursa_ring_unpublish_fd(fd, ring);
+			ret = close(fd);
+			ursa_ring_put(ring);
+			return ret;
+		}
+		polled_forget(ring);
 		ursa_ring_unpublish(ring);
 		ret = close(ring->fd);
 		ring->fd = -1;
@@ -321,4 +493,155 @@ int ursa_close(int fd)
 		ursa_device_put(dev);
 	}
 	return close(fd);
+}
+
+/* --------------------------------------- more names for a ring; polling it */
+
+/* The ring fd names (primary or a live alias), or NULL. */
+static struct ursa_ring *ring_of_name(int fd)
+{
+	struct ursa_ring *ring = ursa_ring_lookup(fd);
+
+	if (ring && ring->fd != fd)
+		ring = alias_check(fd, ring);
+	return ring;
+}
+
+int ursa_ring_dup(int oldfd, int newfd)
+{
+	struct ursa_ring *ring = ring_of_name(oldfd), *stale;
+	struct stat a, b;
+
+	if (!ring || newfd < 0 || (unsigned)newfd >= NR_CHUNKS * CHUNK_SIZE) {
+		errno = EBADF;
+		return -1;
+	}
+	if (newfd == oldfd)
+		return 0;
+	if (fstat(oldfd, &a) < 0 || fstat(newfd, &b) < 0)
+		return -1;
+	if (a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		errno = EINVAL;		/* newfd is not a dup of oldfd */
+		return -1;
+	}
+	pthread_mutex_lock(&table_lock);
+	if (nr_aliases == cap_aliases) {
+		unsigned cap = cap_aliases ? 2 * cap_aliases : 8;
+		struct ring_alias *n = realloc(aliases, cap * sizeof(*n));
+
+		if (!n) {
+			pthread_mutex_unlock(&table_lock);
+			errno = ENOMEM;
+			return -1;
+		}
+		aliases = n;
+		cap_aliases = cap;
+	}
+	aliases[nr_aliases++] = (struct ring_alias){
+		.fd = newfd, .ring = ring, .dev = b.st_dev, .ino = b.st_ino,
+	};
+	pthread_mutex_unlock(&table_lock);
+	ursa_ring_get(ring);
+	stale = ring_table_set(newfd, ring);
+	if (stale == ring) {
+		/* newfd already named it (never closed through us): once */
+		if (alias_forget(newfd, ring))
+			ursa_ring_put(ring);
+	} else if (stale && stale != &inherited_ring) {
+		/* another ring's name, closed behind our back */
+		if (alias_forget(newfd, stale)) {
+			ursa_ring_put(stale);
+		} else if (stale->fd == newfd) {
+			polled_forget(stale);
+			stale->fd = -1;
+			ursa_ring_put(stale);
+		}
+	}
+	return 0;
+}
+
+/* What the kernel's poll on a ring fd reports. */
+static int ring_poll_mask(struct ursa_ring *ring)
+{
+	unsigned cq_tail = atomic_load_explicit(ring->cq_tail, memory_order_acquire);
+	unsigned cq_head = atomic_load_explicit(ring->cq_head, memory_order_acquire);
+	unsigned sq_tail = atomic_load_explicit(ring->sq_tail, memory_order_acquire);
+	unsigned sq_head = atomic_load_explicit(ring->sq_head, memory_order_acquire);
+	int mask = 0;
+
+	if (sq_tail - sq_head < ring->sq_entries)
+		mask |= POLLOUT | POLLWRNORM;
+	if (cq_tail != cq_head || __atomic_load_n(&ring->nr_overflow, __ATOMIC_RELAXED))
+		mask |= POLLIN | POLLRDNORM;
+	return mask;
+}
+
+int ursa_ring_poll_fd(int fd)
+{
+	struct ursa_ring *ring = ring_of_name(fd);
+	bool found = false;
+	int efd;
+
+	if (!ring) {
+		errno = EBADF;
+		return -1;
+	}
+	pthread_mutex_lock(&ring->completion_lock);
+	if (ring->wait_evfd < 0)
+		ring->wait_evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	efd = ring->wait_evfd;
+	pthread_mutex_unlock(&ring->completion_lock);
+	if (efd < 0)
+		return -1;
+	pthread_mutex_lock(&table_lock);
+	for (unsigned i = 0; i < nr_polled && !found; i++)
+		found = polled[i] == ring;
+	if (!found && nr_polled == cap_polled) {
+		unsigned cap = cap_polled ? 2 * cap_polled : 8;
+		struct ursa_ring **n = realloc(polled, cap * sizeof(*n));
+
+		if (n) {
+			polled = n;
+			cap_polled = cap;
+		}
+	}
+	if (!found && nr_polled < cap_polled) {
+		polled[nr_polled++] = ring;
+		/* a waiter that never leaves: every CQE post from now on
+		 * writes the eventfd (complete.c, ursa_cq_wake) */
+		atomic_fetch_add_explicit(&ring->cq_waiters, 1,
+					  memory_order_seq_cst);
+		found = true;
+	}
+	pthread_mutex_unlock(&table_lock);
+	if (!found) {
+		errno = ENOMEM;
+		return -1;
+	}
+	return efd;
+}
+
+int ursa_ring_poll(int fd, int arm)
+{
+	struct ursa_ring *ring = ring_of_name(fd);
+	int mask;
+
+	if (!ring) {
+		errno = EBADF;
+		return -1;
+	}
+	mask = ring_poll_mask(ring);
+	if (arm && !(mask & POLLIN) && ring->wait_evfd >= 0) {
+		uint64_t v;
+
+		/* nothing to read: reset the eventfd, then look again, since
+		 * a CQE posted before the reset wrote its wakeup too early */
+		if (read(ring->wait_evfd, &v, sizeof(v)) < 0) {
+			/* EAGAIN: it was reset already */
+		}
+		mask = ring_poll_mask(ring);
+		if (mask & POLLIN)
+			eventfd_write(ring->wait_evfd, 1);
+	}
+	return mask;
 }

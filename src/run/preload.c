@@ -34,6 +34,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
@@ -134,6 +136,12 @@ static sighandler_t (*real_sigset)(int, sighandler_t);
 static int (*real_sighold)(int);
 static int (*real_sigignore)(int);
 static int (*real_attr_setsigmask)(pthread_attr_t *, const sigset_t *);
+static int (*real_ppoll)(struct pollfd *, nfds_t, const struct timespec *,
+			 const sigset_t *);
+static int (*real_epoll_pwait)(int, struct epoll_event *, int, int,
+			       const sigset_t *);
+static int (*real_epoll_pwait2)(int, struct epoll_event *, int,
+				const struct timespec *, const sigset_t *);
 
 /* libc's syscall(), where ours sends what is not io_uring (see below) */
 extern void *ursa_run_next_syscall __attribute__((visibility("hidden")));
@@ -322,10 +330,14 @@ static long do_setup(unsigned entries, struct io_uring_params *p, pid_t pid,
 			struct rlimit rl;
 
 			if (!getrlimit(RLIMIT_NOFILE, &rl) &&
-			    rl.rlim_cur <= (rlim_t)fd_base)
+			    rl.rlim_cur <= (rlim_t)fd_base) {
+				/* no fd can be placed in the ring range: the
+				 * kernel's answer for "no fd left" */
 				say("io_uring_setup: RLIMIT_NOFILE (%llu) is now "
-				    "at or below the ring fd base %d",
+				    "at or below the ring fd base %d: EMFILE",
 				    (unsigned long long)rl.rlim_cur, fd_base);
+				e = EMFILE;
+			}
 		}
 		return -e;
 	}
@@ -381,6 +393,69 @@ static long do_register(unsigned fd, unsigned opcode, const void *arg,
 	return ret < 0 ? -errno : ret;
 }
 
+/* Is fd a ring (or a name of one) that this process created? */
+static bool own_ring(int fd, pid_t pid)
+{
+	int v = slot_get(fd);
+
+	return v > 0 && v == pid && ursa_is_ring_fd(fd);
+}
+
+/*
+ * Ring fds being polled (epoll_ctl on them, or poll/ppoll): the engine
+ * signals an eventfd on each CQE post for them, and each epoll_wait resets
+ * that eventfd while the ring has nothing to reap (see ring_poll_prepare).
+ */
+#define NMIRROR 64
+static _Atomic int mirrors[NMIRROR];		/* ring fd + 1; 0 = free */
+static _Atomic int nr_mirrors;
+
+static int mirror_add(int fd)
+{
+	int efd = ursa_ring_poll_fd(fd);
+
+	if (efd < 0)
+		return -1;
+	for (int i = 0; i < NMIRROR; i++)
+		if (atomic_load(&mirrors[i]) == fd + 1)
+			return efd;
+	for (int i = 0; i < NMIRROR; i++) {
+		int z = 0;
+
+		if (atomic_compare_exchange_strong(&mirrors[i], &z, fd + 1)) {
+			atomic_fetch_add(&nr_mirrors, 1);
+			return efd;
+		}
+	}
+	return efd;	/* (table full: that ring's readiness may repeat) */
+}
+
+static void mirror_del(int fd)
+{
+	for (int i = 0; i < NMIRROR; i++) {
+		int v = fd + 1;
+
+		if (atomic_compare_exchange_strong(&mirrors[i], &v, 0)) {
+			atomic_fetch_sub(&nr_mirrors, 1);
+			return;
+		}
+	}
+}
+
+/* Before sleeping in epoll_wait: rings with nothing to reap get their
+ * eventfd reset, so a level-triggered set does not report them again. */
+static void ring_poll_prepare(void)
+{
+	if (!atomic_load_explicit(&nr_mirrors, memory_order_relaxed))
+		return;
+	for (int i = 0; i < NMIRROR; i++) {
+		int v = atomic_load_explicit(&mirrors[i], memory_order_relaxed);
+
+		if (v)
+			ursa_ring_poll(v - 1, 1);
+	}
+}
+
 /*
  * close() of an fd in the ring range.  private_mem: this process owns its
  * memory (not a vfork child sharing its parent's), so state may change.
@@ -409,7 +484,9 @@ static long do_close(int fd, pid_t pid, bool private_mem)
 			return 0;
 		}
 		slot_set(fd, SLOT_FREE);
-		logv("ring fd %d closed: ursa tears the ring down", fd);
+		mirror_del(fd);
+		logv("ring fd %d closed: ursa tears the ring down (unless "
+		     "another name of it stays open)", fd);
 		return real_close(fd) < 0 ? -errno : 0;
 	}
 	return sys5(SYS_close, fd, 0, 0, 0, 0);
@@ -428,9 +505,68 @@ static long do_dup(long nr, int oldfd, int newfd, long flags, pid_t pid,
 		do_close(newfd, pid, private_mem);
 	}
 	ret = sys5(nr, oldfd, newfd, flags, 0, 0);
-	if (ret >= 0 && private_mem && slot_get(newfd) != SLOT_FREE)
+	if (ret >= 0 && private_mem && oldfd != newfd && own_ring(oldfd, pid)) {
+		/* newfd names the same ring, as with the kernel's */
+		if (ursa_ring_dup(oldfd, newfd))
+			say("dup of ring fd %d to %d: %s", oldfd, newfd,
+			    strerror(errno));
+		slot_set(newfd, pid);
+		logv("ring fd %d duplicated to %d", oldfd, newfd);
+	} else if (ret >= 0 && private_mem && slot_get(newfd) != SLOT_FREE) {
 		slot_set(newfd, SLOT_REUSED);
+	}
 	return ret;
+}
+
+/*
+ * dup(fd) and fcntl(fd, F_DUPFD[_CLOEXEC], min) of an fd in the range.  A
+ * ring's new name is placed in the range too (the lowest free number at or
+ * above both min and the base), so its close() traps like the ring's own.
+ */
+static long do_dupfd(long nr, int oldfd, long cmd, long min, pid_t pid,
+		     bool private_mem)
+{
+	long newfd;
+
+	if (!private_mem || !own_ring(oldfd, pid)) {
+		if (nr == SYS_dup)
+			return sys5(SYS_dup, oldfd, 0, 0, 0, 0);
+		return sys5(SYS_fcntl, oldfd, cmd, min, 0, 0);
+	}
+	if (nr == SYS_dup)
+		cmd = F_DUPFD;
+	if (min < 0 || min >= INT_MAX)
+		return -EINVAL;
+	newfd = sys5(SYS_fcntl, oldfd, cmd, min < fd_base ? fd_base : min, 0, 0);
+	if (newfd < 0)
+		return newfd;
+	if (ursa_ring_dup(oldfd, (int)newfd))
+		say("dup of ring fd %d to %ld: %s", oldfd, newfd, strerror(errno));
+	slot_set((int)newfd, pid);
+	logv("ring fd %d duplicated to %ld", oldfd, newfd);
+	return newfd;
+}
+
+/*
+ * epoll_ctl on an fd in the range.  A ring fd is a memfd, which epoll
+ * refuses (EPERM); the set gets the ring's eventfd instead, which the
+ * engine signals on every CQE post.  The program's epoll_data comes back
+ * unchanged, so it cannot tell.
+ */
+static long do_epoll_ctl(int epfd, int op, int fd, long ev, pid_t pid,
+			 bool private_mem)
+{
+	if (private_mem && own_ring(fd, pid)) {
+		int efd = mirror_add(fd);
+
+		if (efd >= 0) {
+			ursa_ring_poll(fd, 1);
+			logv("epoll_ctl(%d, %d, ring fd %d): polling its "
+			     "eventfd %d", epfd, op, fd, efd);
+			return sys5(SYS_epoll_ctl, epfd, op, efd, ev, 0);
+		}
+	}
+	return sys5(SYS_epoll_ctl, epfd, op, fd, ev, 0);
 }
 
 static long do_close_range(unsigned first, unsigned last, unsigned flags,
@@ -715,6 +851,39 @@ static void forward_sigsys(int sig, siginfo_t *si, void *uc)
 	sys5(SYS_rt_sigprocmask, SIG_SETMASK, (long)&old, 0, 8, 0);
 }
 
+/* An io_uring syscall, trapped or from a patched site: result or -errno. */
+static long serve_uring(long nr, long a0, long a1, long a2, long a3, long a4,
+			long a5, pid_t pid, const char *how)
+{
+	if (nr == SYS_io_uring_enter)
+		return do_enter((unsigned)a0, (unsigned)a1, (unsigned)a2,
+				(unsigned)a3, (const void *)a4, (size_t)a5, pid);
+	if (nr == SYS_io_uring_register)
+		return do_register((unsigned)a0, (unsigned)a1, (const void *)a2,
+				   (unsigned)a3, pid);
+	return do_setup((unsigned)a0, (struct io_uring_params *)a1, pid, how);
+}
+
+#include "run/patch.h"
+
+/*
+ * A patched site's call (ursa_run_patch_entry, src/run/patch.h): what the
+ * SIGSYS handler would do, minus the signal.  Signals are handled as on
+ * the trap path: the handler runs with the trapping thread's mask (SIGSYS
+ * has an empty sa_mask and SA_NODEFER), so the same signals interrupt a
+ * blocking enter, which answers -EINTR either way.  errno is preserved, as
+ * a syscall instruction does.
+ */
+long ursa_run_patched(struct patch_regs *r)
+{
+	int saved_errno = errno;
+	long ret = serve_uring(r->rax, r->rdi, r->rsi, r->rdx, r->r10, r->r8,
+			       r->r9, cur_pid(), "patched io_uring_setup");
+
+	errno = saved_errno;
+	return ret;
+}
+
 static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
@@ -750,6 +919,9 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 	case SYS_dup3:
 	case SYS_close_range:
 	case SYS_rt_sigaction:
+	case SYS_dup:
+	case SYS_fcntl:
+	case SYS_epoll_ctl:
 		/* a vfork child must not change its parent's state */
 		pid = raw_getpid();
 		priv = pid == cur_pid();
@@ -757,16 +929,12 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 
 	switch (si->si_syscall) {
 	case SYS_io_uring_setup:
-		ret = do_setup((unsigned)a0, (struct io_uring_params *)a1, pid,
-			       "trapped io_uring_setup");
-		break;
 	case SYS_io_uring_enter:
-		ret = do_enter((unsigned)a0, (unsigned)a1, (unsigned)a2,
-			       (unsigned)a3, (const void *)a4, (size_t)a5, pid);
-		break;
 	case SYS_io_uring_register:
-		ret = do_register((unsigned)a0, (unsigned)a1, (const void *)a2,
-				  (unsigned)a3, pid);
+		ret = serve_uring(si->si_syscall, a0, a1, a2, a3, a4, a5, pid,
+				  "trapped io_uring_setup");
+		/* later calls from this instruction need no trap */
+		patch_site((uintptr_t)g[REG_RIP], (unsigned)si->si_syscall);
 		break;
 	case SYS_close:
 		ret = do_close((int)a0, pid, priv);
@@ -780,6 +948,15 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
 	case SYS_close_range:
 		ret = do_close_range((unsigned)a0, (unsigned)a1, (unsigned)a2,
 				     pid, priv);
+		break;
+	case SYS_dup:
+		ret = do_dupfd(SYS_dup, (int)a0, 0, 0, pid, priv);
+		break;
+	case SYS_fcntl:
+		ret = do_dupfd(SYS_fcntl, (int)a0, a1, a2, pid, priv);
+		break;
+	case SYS_epoll_ctl:
+		ret = do_epoll_ctl((int)a0, (int)a1, (int)a2, a3, pid, priv);
 		break;
 	case SYS_rt_sigprocmask:
 		ret = emu_sigprocmask(uc, a0, a1, a2, a3);
@@ -812,7 +989,8 @@ static void on_sigsys(int sig, siginfo_t *si, void *ucv)
  * A tiny assembler for classic BPF with forward labels, so the program
  * below reads top to bottom.
  */
-enum { L_NONE, L_FD0, L_FD1, L_CRANGE, L_MASK, L_ACT, L_OURS, L_TRAP,
+enum { L_NONE, L_FD0, L_FD1, L_FD1B, L_FD2, L_FCNTL, L_CRANGE, L_MASK,
+       L_ACT, L_OURS, L_TRAP,
        L_ALLOW, NR_LABELS };
 
 struct bpf_asm {
@@ -884,6 +1062,9 @@ static void build_filter(struct bpf_asm *a)
 	JEQ(a, SYS_dup2, L_FD1, L_NONE);
 	JEQ(a, SYS_dup3, L_FD1, L_NONE);
 	JEQ(a, SYS_close_range, L_CRANGE, L_NONE);
+	JEQ(a, SYS_dup, L_FD0, L_NONE);
+	JEQ(a, SYS_fcntl, L_FCNTL, L_NONE);
+	JEQ(a, SYS_epoll_ctl, L_FD2, L_NONE);
 	/*
 	 * Only in trap mode: there no signal mask can hold SIGSYS, so these
 	 * traps are safe everywhere.  Without trapping rt_sigprocmask they
@@ -904,11 +1085,28 @@ static void build_filter(struct bpf_asm *a)
 	LD(a, ARG_LO(0));
 	JGE(a, 0x80000000u, L_ALLOW, L_NONE);
 	JGE(a, (unsigned)fd_base, L_OURS, L_ALLOW);
-	/* dup2/dup3(old, new): new in the ring range */
+	/* dup2/dup3(old, new): new or old in the ring range */
 	LABEL(a, L_FD1);
 	LD(a, ARG_LO(1));
+	JGE(a, 0x80000000u, L_FD1B, L_NONE);
+	JGE(a, (unsigned)fd_base, L_OURS, L_FD1B);
+	LABEL(a, L_FD1B);
+	LD(a, ARG_LO(0));
 	JGE(a, 0x80000000u, L_ALLOW, L_NONE);
 	JGE(a, (unsigned)fd_base, L_OURS, L_ALLOW);
+	/* epoll_ctl(epfd, op, fd, ev): fd in the ring range */
+	LABEL(a, L_FD2);
+	LD(a, ARG_LO(2));
+	JGE(a, 0x80000000u, L_ALLOW, L_NONE);
+	JGE(a, (unsigned)fd_base, L_OURS, L_ALLOW);
+	/* fcntl(fd, F_DUPFD or F_DUPFD_CLOEXEC, ...): fd in the ring range */
+	LABEL(a, L_FCNTL);
+	LD(a, ARG_LO(0));
+	JGE(a, 0x80000000u, L_ALLOW, L_NONE);
+	JGE(a, (unsigned)fd_base, L_NONE, L_ALLOW);
+	LD(a, ARG_LO(1));
+	JEQ(a, F_DUPFD, L_OURS, L_NONE);
+	JEQ(a, F_DUPFD_CLOEXEC, L_OURS, L_ALLOW);
 	/* close_range(first, last, flags): the range reaches the ring range */
 	LABEL(a, L_CRANGE);
 	LD(a, ARG_LO(1));
@@ -1175,6 +1373,9 @@ __attribute__((constructor)) static void ursa_run_init(void)
 	real_sighold = need_sym("sighold");
 	real_sigignore = need_sym("sigignore");
 	real_attr_setsigmask = need_sym("pthread_attr_setsigmask_np");
+	real_ppoll = need_sym("ppoll");
+	real_epoll_pwait = need_sym("epoll_pwait");
+	real_epoll_pwait2 = dlsym(RTLD_NEXT, "epoll_pwait2");	/* glibc >= 2.35 */
 	ursa_run_next_syscall = need_sym("syscall");
 
 	e = getenv(ENV_RUN_FILTER);
@@ -1203,6 +1404,7 @@ __attribute__((constructor)) static void ursa_run_init(void)
 	if (slots == MAP_FAILED)
 		fatal(URSA_RUN_EXIT_SETUP, "mmap: %s", strerror(errno));
 
+	patch_init();
 	install_handler();
 	if (inherited && !filter_present()) {
 		logv("%s=1 but no filter of ours traps: installing one",
@@ -1502,6 +1704,191 @@ int pthread_attr_setsigmask_np(pthread_attr_t *attr, const sigset_t *set)
 		set = &copy;
 	}
 	return real_attr_setsigmask(attr, set);
+}
+
+/* ------------------------------------------- interposed libc poll and epoll */
+
+/*
+ * poll()/ppoll() on a ring fd answer as the kernel's ring fd would
+ * (ursa_ring_poll: POLLIN with CQEs to reap, POLLOUT while the SQ has
+ * room); to sleep, the ring's eventfd stands in for it.  Only libc's
+ * functions are covered: a raw poll syscall sees a memfd (always ready).
+ * select() cannot take the ring fds at all: they lie above FD_SETSIZE.
+ */
+static bool is_polled_ring(int fd)
+{
+	return fd >= fd_base && fd_base > 0 && own_ring(fd, cur_pid());
+}
+
+static long ts_ns(const struct timespec *t)
+{
+	return t->tv_sec * 1000000000L + t->tv_nsec;
+}
+
+static int poll_rings(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
+		      const sigset_t *mask)
+{
+	struct pollfd small[32], *copy = small;
+	struct timespec start, now, left, zero = { 0, 0 };
+	int ret;
+
+	if (n > 32) {
+		copy = malloc(n * sizeof(*copy));
+		if (!copy) {
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		int ready = 0, count = 0;
+
+		for (nfds_t i = 0; i < n; i++) {
+			copy[i] = fds[i];
+			copy[i].revents = 0;
+			if (!is_polled_ring(fds[i].fd))
+				continue;
+			/* arm first: a CQE from now on wakes the eventfd */
+			copy[i].fd = mirror_add(fds[i].fd);
+			copy[i].events = POLLIN;
+			if (ursa_ring_poll(fds[i].fd, 1) &
+			    (fds[i].events | POLLERR | POLLHUP))
+				ready++;
+		}
+		if (ready || !tmo) {
+			ret = real_ppoll(copy, n, ready ? &zero : NULL, mask);
+		} else {
+			long rem;
+
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			rem = ts_ns(tmo) - (ts_ns(&now) - ts_ns(&start));
+			if (rem < 0)
+				rem = 0;
+			left.tv_sec = rem / 1000000000L;
+			left.tv_nsec = rem % 1000000000L;
+			ret = real_ppoll(copy, n, &left, mask);
+		}
+		if (ret < 0)
+			break;
+		for (nfds_t i = 0; i < n; i++) {
+			if (is_polled_ring(fds[i].fd))
+				fds[i].revents = (short)(ursa_ring_poll(fds[i].fd, 0) &
+					(fds[i].events | POLLERR | POLLHUP));
+			else
+				fds[i].revents = copy[i].revents;
+			if (fds[i].revents)
+				count++;
+		}
+		/* a ring's eventfd woke us but its CQEs were taken already:
+		 * sleep again for what is left of the timeout */
+		if (count || !ret || ready) {
+			ret = count;
+			break;
+		}
+	}
+	if (copy != small)
+		free(copy);
+	return ret;
+}
+
+/* Before our constructor (another library's constructor polling). */
+static void poll_syms(void)
+{
+	if (!real_ppoll)
+		real_ppoll = (int (*)(struct pollfd *, nfds_t,
+				      const struct timespec *,
+				      const sigset_t *))dlsym(RTLD_NEXT, "ppoll");
+	if (!real_epoll_pwait)
+		real_epoll_pwait = (int (*)(int, struct epoll_event *, int, int,
+					    const sigset_t *))
+			dlsym(RTLD_NEXT, "epoll_pwait");
+}
+
+static bool has_ring(const struct pollfd *fds, nfds_t n)
+{
+	if (__builtin_expect(!real_ppoll, 0))
+		poll_syms();
+	if (!fd_base)
+		return false;
+	for (nfds_t i = 0; i < n; i++)
+		if (fds[i].fd >= fd_base && is_polled_ring(fds[i].fd))
+			return true;
+	return false;
+}
+
+/* glibc declares poll's fds write-only (an access attribute), but they are
+ * read: GCC would warn of uninitialised reads here. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
+	  const sigset_t *mask)
+{
+	if (!has_ring(fds, n))
+		return real_ppoll(fds, n, tmo, mask);
+	return poll_rings(fds, n, tmo, mask);
+}
+
+int poll(struct pollfd *fds, nfds_t n, int ms)
+{
+	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
+
+	if (!has_ring(fds, n))
+		return real_ppoll(fds, n, ms < 0 ? NULL : &t, NULL);
+	return poll_rings(fds, n, ms < 0 ? NULL : &t, NULL);
+}
+
+int __poll_chk(struct pollfd *fds, nfds_t n, int ms, size_t fdslen);
+int __poll_chk(struct pollfd *fds, nfds_t n, int ms, size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		abort();	/* what glibc's fortified poll does */
+	return poll(fds, n, ms);
+}
+
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
+		const sigset_t *mask, size_t fdslen);
+int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *tmo,
+		const sigset_t *mask, size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		abort();
+	return ppoll(fds, n, tmo, mask);
+}
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+/* epoll sets hold a ring's eventfd (do_epoll_ctl); reset the eventfds of
+ * rings with nothing to reap before waiting, as a level-triggered ring fd
+ * would stop being ready. */
+int epoll_wait(int epfd, struct epoll_event *ev, int n, int ms)
+{
+	if (__builtin_expect(!real_epoll_pwait, 0))
+		poll_syms();
+	ring_poll_prepare();
+	return real_epoll_pwait(epfd, ev, n, ms, NULL);
+}
+
+int epoll_pwait(int epfd, struct epoll_event *ev, int n, int ms,
+		const sigset_t *mask)
+{
+	if (__builtin_expect(!real_epoll_pwait, 0))
+		poll_syms();
+	ring_poll_prepare();
+	return real_epoll_pwait(epfd, ev, n, ms, mask);
+}
+
+int epoll_pwait2(int epfd, struct epoll_event *ev, int n,
+		 const struct timespec *tmo, const sigset_t *mask)
+{
+	ring_poll_prepare();
+	if (!real_epoll_pwait2) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real_epoll_pwait2(epfd, ev, n, tmo, mask);
 }
 
 #endif /* __x86_64__ */
