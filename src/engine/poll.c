@@ -2,9 +2,15 @@
 /*
  * Readiness waits through epoll.  Each ring has one epoll set and a reactor
  * thread, created on the first wait.  Every fd with waiting requests has an
- * entry (fd number -> waiters) registered level-triggered and one-shot with
- * the union of its waiters' interests; when it fires, the ready waiters are
- * re-issued on the reactor thread and the entry is re-armed for the rest.
+ * entry (fd number -> waiters) registered level-triggered with the union of
+ * its waiters' interests; when it fires, the ready waiters are re-issued on
+ * the reactor thread.  The registration stays: a multishot receive that
+ * parks again after each batch, or the next one-shot request on the fd,
+ * finds it armed and costs no epoll_ctl.  Level-triggered, so a request
+ * that parks after partial progress (data still queued) is woken at once,
+ * never lost.  An event that finds no waiter for it (the requests finished
+ * or went) narrows the registration, or drops it (EPOLL_CTL_DEL: error and
+ * hang-up events cannot be masked, so a silent registration would spin).
  *
  * Known limit: the registration names the fd number.  If the application
  * closes an fd that requests are waiting on and the number is reused, the
@@ -32,6 +38,8 @@ struct poll_entry {
 	int			fd;
 	bool			registered;	/* in the epoll set (maybe disarmed) */
 	uint32_t		armed;		/* epoll events currently armed */
+	struct ursa_req		*persist;	/* just woken: may park again free */
+	uint64_t		persist_seq;	/* ... if still that request (seq) */
 	struct ursa_req		*waiters;	/* FIFO via req->next */
 	struct ursa_req		**wtail;
 };
@@ -94,19 +102,32 @@ static uint32_t wanted_events(const struct poll_entry *e)
 	return ev;
 }
 
-/* (Re)arm e for its waiters; called with r->lock held. */
-static int entry_arm(struct ursa_reactor *r, struct poll_entry *e)
+/*
+ * Arm e for its waiters (req just joined them), keeping what is armed
+ * already (a superset only costs a spurious wake-up, narrowed then); r->lock
+ * held.  The registration names an fd number, which the application may have
+ * closed and reused since we last touched it (epoll then dropped it): so
+ * only the request the last event woke, parking again at once, trusts it
+ * without a syscall; anyone else re-registers (MOD, or ADD if it was gone).
+ */
+static int entry_arm(struct ursa_reactor *r, struct poll_entry *e,
+		     const struct ursa_req *req)
 {
 	struct epoll_event ev;
 	uint32_t want = wanted_events(e);
+	/* (The pointer alone could be a recycled request.) */
+	bool trusted = req && req == e->persist && req->seq == e->persist_seq;
 	int ret;
 
+	e->persist = NULL;
 	if (!want)
 		return 0;
-	ev.events = want | EPOLLONESHOT;
+	if (e->registered && trusted && !(want & ~e->armed))
+		return 0;
+	if (e->registered)
+		want |= e->armed;
+	ev.events = want;
 	ev.data.u64 = (uint64_t)(unsigned)e->fd;
-	/* A one-shot registration stays in the set after it fires: re-arm it
-	 * with MOD (ADD would only say EEXIST). */
 	ret = epoll_ctl(r->epfd, e->registered ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
 			e->fd, &ev);
 	if (ret < 0 && errno == ENOENT)
@@ -121,6 +142,27 @@ static int entry_arm(struct ursa_reactor *r, struct poll_entry *e)
 }
 
 static void poll_ops_dispatch(struct ursa_ring *ring, struct ursa_reactor *r);
+
+/* An event nobody waits for: arm only what the waiters want, or leave the
+ * set (r->lock held). */
+static void entry_narrow(struct ursa_reactor *r, struct poll_entry *e)
+{
+	uint32_t want = wanted_events(e);
+	struct epoll_event ev;
+
+	if (!e->registered || want == e->armed)
+		return;
+	if (!want) {
+		epoll_ctl(r->epfd, EPOLL_CTL_DEL, e->fd, NULL);
+		e->registered = false;
+		e->armed = 0;
+		return;
+	}
+	ev.events = want;
+	ev.data.u64 = (uint64_t)(unsigned)e->fd;
+	if (epoll_ctl(r->epfd, EPOLL_CTL_MOD, e->fd, &ev) == 0)
+		e->armed = want;
+}
 
 /* Handle one batch of epoll events: re-issue the waiters that are ready.
  * Returns false when the reactor is told to exit. */
@@ -159,7 +201,6 @@ static bool reactor_dispatch(struct ursa_ring *ring, struct ursa_reactor *r,
 			pthread_mutex_unlock(&r->lock);
 			continue;
 		}
-		e->armed = 0;	/* one-shot: disarmed now */
 		/* Errors and hang-ups wake everyone: the retry reports. */
 		for (pp = &e->waiters; (req = *pp);) {
 			unsigned want = req_events(req);
@@ -179,8 +220,11 @@ static bool reactor_dispatch(struct ursa_ring *ring, struct ursa_reactor *r,
 		e->wtail = &e->waiters;
 		for (req = e->waiters; req; req = req->next)
 			e->wtail = &req->next;
-		if (e->waiters)
-			entry_arm(r, e);
+		if (!ready)
+			entry_narrow(r, e);
+		e->persist = ready;	/* the first may park again for free */
+		if (ready)
+			e->persist_seq = ready->seq;
 		pthread_mutex_unlock(&r->lock);
 
 		while ((req = ready)) {
@@ -431,7 +475,7 @@ int ursa_poll_arm(struct ursa_req *req, unsigned events)
 	req->next = NULL;
 	*e->wtail = req;
 	e->wtail = &req->next;
-	ret = entry_arm(r, e);
+	ret = entry_arm(r, e, req);
 	/* Cancelled while being parked (a link timeout fired): take it back;
 	 * the canceller looked under this lock before or sees the flag. */
 	if (!ret && atomic_load(&req->cancel))
