@@ -42,6 +42,10 @@ case $TESTDIR in
 *) TESTDIR=$PWD/$TESTDIR ;;
 esac
 
+# ThreadSanitizer builds: the suppressions (benign, explained in the file).
+TSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd)/tsan.supp ${TSAN_OPTIONS:-}"
+export TSAN_OPTIONS
+
 if [ ! -d "$TESTDIR" ]; then
 	echo "run.sh: no test directory $TESTDIR (run make first)" >&2
 	failed=1
