@@ -1150,9 +1150,11 @@ static int recv_select(struct ursa_req *req, struct net_sr *sr,
 			req->cflags = cflags;
 			return (int)n;	/* the CQ is full: this is the last */
 		}
-		/* A short receive emptied the socket (unless SOCK_NONEMPTY
-		 * said otherwise): wait for readiness rather than ask again. */
-		if ((size_t)n < asked && !(cflags & IORING_CQE_F_SOCK_NONEMPTY))
+		/* Nothing known to be left (a short receive, or a full one the
+		 * SOCK_NONEMPTY look found the last): wait for readiness
+		 * rather than ask again for an -EAGAIN.  The wait is level-
+		 * triggered, so data that is still there wakes it at once. */
+		if (!(cflags & IORING_CQE_F_SOCK_NONEMPTY))
 			return URSA_ISSUE_RETRY;
 		if (!nonblock)
 			nonblock = true;	/* more only if it is already there */
