@@ -179,4 +179,46 @@ static inline int t_port(const struct sockaddr_storage *ss)
 /* Submit one prepared SQE (user_data ud) and return the CQE's res. */
 #define t_sqe_ud(sqe, ud) ((sqe)->user_data = (ud))
 
+/* Fill fd's send path until it would block (until it stays full: what
+ * leaves for the peer frees room again; ever smaller sends, since a short
+ * one may fit where a long one does not). */
+static inline void t_fill_sndbuf(int fd)
+{
+	static char junk[4096];
+
+	for (int quiet = 0, i = 0; quiet < 3 && i < 500; i++) {
+		int sent = 0;
+
+		for (size_t len = sizeof(junk); len; len /= 8)
+			while (send(fd, junk, len, MSG_DONTWAIT) > 0)
+				sent = 1;
+		quiet = sent ? 0 : quiet + 1;
+		usleep(5000);
+	}
+}
+
+/* A thread reading want bytes from fd into data (t_reader_fn). */
+struct t_reader {
+	int fd;
+	size_t want, got;
+	char *data;
+};
+
+static inline void *t_reader_fn(void *arg)
+{
+	struct t_reader *r = arg;
+
+	while (r->got < r->want) {
+		ssize_t n;
+
+		if (!t_readable(r->fd, 5000))
+			break;
+		n = recv(r->fd, r->data + r->got, r->want - r->got, 0);
+		if (n <= 0)
+			break;
+		r->got += (size_t)n;
+	}
+	return NULL;
+}
+
 #endif

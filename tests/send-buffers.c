@@ -80,25 +80,6 @@ static void expect_data(int fd, const void *want, size_t n)
 	t_eq(t_bufcmp(got, want, n, "sent data"), 0);
 }
 
-/* Fill the socket's send path until it would block. */
-static void fill(int fd)
-{
-	static char junk[4096];
-
-	/* Until it stays full: what left for the peer frees room again. */
-	for (int quiet = 0, i = 0; quiet < 3 && i < 500; i++) {
-		bool sent = false;
-
-		/* smaller and smaller: a short send may fit where a
-		 * long one does not */
-		for (size_t len = sizeof(junk); len; len /= 8)
-			while (send(fd, junk, len, MSG_DONTWAIT) > 0)
-				sent = true;
-		quiet = sent ? 0 : quiet + 1;
-		usleep(5000);
-	}
-}
-
 static void drain(int fd)
 {
 	static char junk[65536];
@@ -254,7 +235,7 @@ static void test_wait(void)
 	t_stream_pair(AF_INET, fds);
 	small_buffers(fds, true);
 	br = ring_with(3, NBUF, 0);
-	fill(fds[0]);
+	t_fill_sndbuf(fds[0]);
 	send_sel(fds[0], 0, 3, 0, 30);
 	t_submit(&ring, 1);
 	usleep(50 * 1000);
@@ -273,7 +254,7 @@ static void test_wait(void)
 	t_expect_cqe(&ring, 31, 0, 0);
 	usleep(20 * 1000);
 	drain(fds[1]);
-	fill(fds[0]);
+	t_fill_sndbuf(fds[0]);
 	send_sel(fds[0], 0, 8, 0, 32);
 	t_submit(&ring, 1);
 	usleep(50 * 1000);
@@ -290,7 +271,7 @@ static void test_wait(void)
 	/* cancelled while waiting: -ECANCELED, with the buffer */
 	usleep(20 * 1000);
 	drain(fds[1]);
-	fill(fds[0]);
+	t_fill_sndbuf(fds[0]);
 	send_sel(fds[0], 0, 3, 0, 34);
 	t_submit(&ring, 1);
 	usleep(50 * 1000);
@@ -324,35 +305,12 @@ static void test_wait(void)
 	close(fds[0]);
 }
 
-struct reader {
-	int fd;
-	size_t want, got;
-	char *data;
-};
-
-static void *reader_fn(void *arg)
-{
-	struct reader *r = arg;
-
-	while (r->got < r->want) {
-		ssize_t n;
-
-		if (!t_readable(r->fd, 5000))
-			break;
-		n = recv(r->fd, r->data + r->got, r->want - r->got, 0);
-		if (n <= 0)
-			break;
-		r->got += (size_t)n;
-	}
-	return NULL;
-}
-
 /* MSG_WAITALL: a big buffer goes out whole over a small socket buffer. */
 static void test_waitall(void)
 {
 	struct io_uring_buf_ring *br;
 	struct io_uring_cqe *cqe;
-	struct reader r;
+	struct t_reader r;
 	pthread_t th;
 	char *big = malloc(2 * BIG);
 	int fds[2], err;
@@ -370,8 +328,8 @@ static void test_waitall(void)
 	usleep(50 * 1000);
 	t_expect_no_cqe(&ring);
 	t_eq(head_of(4), 1);
-	r = (struct reader){ fds[1], BIG, 0, big + BIG };
-	pthread_create(&th, NULL, reader_fn, &r);
+	r = (struct t_reader){ fds[1], BIG, 0, big + BIG };
+	pthread_create(&th, NULL, t_reader_fn, &r);
 	cqe = t_wait_cqe(&ring);
 	t_check_cqe(cqe, 40, BIG, buf_flags(7));
 	io_uring_cqe_seen(&ring, cqe);

@@ -96,24 +96,6 @@ static void small_buffers(int fds[2], bool both)
 		setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
 }
 
-static void fill(int fd)
-{
-	static char junk[4096];
-
-	/* Until it stays full: what left for the peer frees room again. */
-	for (int quiet = 0, i = 0; quiet < 3 && i < 500; i++) {
-		bool sent = false;
-
-		/* smaller and smaller: a short send may fit where a
-		 * long one does not */
-		for (size_t len = sizeof(junk); len; len /= 8)
-			while (send(fd, junk, len, MSG_DONTWAIT) > 0)
-				sent = true;
-		quiet = sent ? 0 : quiet + 1;
-		usleep(5000);
-	}
-}
-
 static void test_ring(int fds[2])
 {
 	struct io_uring_buf_ring *br;
@@ -220,35 +202,12 @@ static void test_inc(int fds[2])
 	t_eq(io_uring_free_buf_ring(&ring, br, 16, 5), 0);
 }
 
-struct reader {
-	int fd;
-	size_t want, got;
-	char *data;
-};
-
-static void *reader_fn(void *arg)
-{
-	struct reader *r = arg;
-
-	while (r->got < r->want) {
-		ssize_t n;
-
-		if (!t_readable(r->fd, 5000))
-			break;
-		n = recv(r->fd, r->data + r->got, r->want - r->got, 0);
-		if (n <= 0)
-			break;
-		r->got += (size_t)n;
-	}
-	return NULL;
-}
-
 /* Two big buffers over a small socket buffer: one CQE with all of it. */
 static void test_wait(void)
 {
 	struct io_uring_buf_ring *br;
 	struct io_uring_cqe *cqe;
-	struct reader r;
+	struct t_reader r;
 	pthread_t th;
 	char *big = malloc(4 * BIG);
 	int fds[2], err;
@@ -267,8 +226,8 @@ static void test_wait(void)
 	usleep(50 * 1000);
 	t_expect_no_cqe(&ring);
 	t_eq(head_of(6), 2);	/* taken at selection */
-	r = (struct reader){ fds[1], 2 * BIG, 0, big + 2 * BIG };
-	pthread_create(&th, NULL, reader_fn, &r);
+	r = (struct t_reader){ fds[1], 2 * BIG, 0, big + 2 * BIG };
+	pthread_create(&th, NULL, t_reader_fn, &r);
 	cqe = t_wait_cqe(&ring);
 	t_check_cqe(cqe, 30, 2 * BIG, buf_flags(4));
 	io_uring_cqe_seen(&ring, cqe);
@@ -282,7 +241,7 @@ static void test_wait(void)
 	t_stream_pair(AF_INET, fds);
 	small_buffers(fds, true);
 	add_bufs(br, 0, 3);
-	fill(fds[0]);
+	t_fill_sndbuf(fds[0]);
 	bundle(fds[0], 0, 6, 31);
 	t_submit(&ring, 1);
 	usleep(50 * 1000);

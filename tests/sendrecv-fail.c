@@ -26,21 +26,6 @@ static void cancel_ud(uint64_t target, uint64_t ud)
 	t_submit(&ring, 1);
 }
 
-static void fill(int fd)
-{
-	static char junk[4096];
-
-	for (int quiet = 0, i = 0; quiet < 3 && i < 500; i++) {
-		bool sent = false;
-
-		for (size_t len = sizeof(junk); len; len /= 8)
-			while (send(fd, junk, len, MSG_DONTWAIT) > 0)
-				sent = true;
-		quiet = sent ? 0 : quiet + 1;
-		usleep(5000);
-	}
-}
-
 /* Read until want bytes came (or nothing more does for a while). */
 static size_t drain_all(int fd, size_t want)
 {
@@ -345,7 +330,7 @@ static void test_zc(void)
 	/* cancelled while it waits for room: F_MORE, then the notification */
 	setsockopt(fds[0], SOL_SOCKET, SO_SNDBUF, &v, sizeof(v));
 	setsockopt(fds[1], SOL_SOCKET, SO_RCVBUF, &v, sizeof(v));
-	fill(fds[0]);
+	t_fill_sndbuf(fds[0]);
 	sqe = t_get_sqe(&ring);
 	io_uring_prep_send_zc(sqe, fds[0], data, sizeof(data), 0, 0);
 	sqe->user_data = 29;
