@@ -73,6 +73,12 @@ int main(void)
 	char *path;
 
 	t_eq(t_setup_ring(&ring, 8, IORING_SETUP_HYBRID_IOPOLL), -EINVAL);
+	t_eq(t_setup_ring(&ring, 8, IORING_SETUP_IOPOLL |
+			  IORING_SETUP_HYBRID_IOPOLL), 0);
+	t_prep_nop(&ring, 1);
+	t_submit(&ring, 1);
+	t_eq(one(&ring), 0);
+	io_uring_queue_exit(&ring);
 	t_eq(t_setup_ring(&ring, 8, IORING_SETUP_IOPOLL), 0);
 
 	t_prep_nop(&ring, 1);
