@@ -37,6 +37,7 @@ static bool feed(struct ursa_event_dev *ev, struct ursa_uring_cmd *cmd,
 		struct ursa_br_sel sel;
 		unsigned k, cnt;
 		uint16_t *out;
+		int err;
 
 		sel = ursa_uring_cmd_buffer_select(cmd, ev->bgid, &len, issue_flags);
 		if (!sel.addr) {
@@ -46,30 +47,24 @@ static bool feed(struct ursa_event_dev *ev, struct ursa_uring_cmd *cmd,
 		cnt = (unsigned)(len / sizeof(uint16_t));
 		if (cnt > ev->n)
 			cnt = ev->n;
-		if (!cnt) {
-			/* A buffer too small for one tag: give it back. */
-			sel.val = -ENOBUFS;
-			ursa_mshot_cmd_post_cqe(cmd, &sel, issue_flags);
-			*res = -ENOBUFS;
-			return true;
-		}
-		out = malloc(cnt * sizeof(*out));
-		if (!out) {
-			sel.val = -ENOMEM;
-			ursa_mshot_cmd_post_cqe(cmd, &sel, issue_flags);
-			*res = -ENOMEM;
-			return true;
-		}
-		for (k = 0; k < cnt; k++)
-			out[k] = ev->q[(ev->head + k) % ev->cap];
-		if (ursa_copy_to_user(sel.addr, out, cnt * sizeof(*out))) {
-			free(out);
-			sel.val = -EFAULT;
-			ursa_mshot_cmd_post_cqe(cmd, &sel, issue_flags);
-			*res = -EFAULT;
-			return true;
+		out = cnt ? malloc(cnt * sizeof(*out)) : NULL;
+		if (!cnt)
+			err = -ENOBUFS;		/* a buffer too small for a tag */
+		else if (!out)
+			err = -ENOMEM;
+		else {
+			for (k = 0; k < cnt; k++)
+				out[k] = ev->q[(ev->head + k) % ev->cap];
+			err = ursa_copy_to_user(sel.addr, out, cnt * sizeof(*out));
 		}
 		free(out);
+		if (err) {
+			/* The buffer goes back; the fetch ends with err. */
+			sel.val = err;
+			ursa_mshot_cmd_post_cqe(cmd, &sel, issue_flags);
+			*res = err;
+			return true;
+		}
 		ev->head = (ev->head + cnt) % ev->cap;
 		ev->n -= cnt;
 		sel.val = (ssize_t)(cnt * sizeof(uint16_t));

@@ -345,7 +345,33 @@ bool ursa_iowq_cancel(struct ursa_ring *ring, struct ursa_req *req)
 	return false;
 }
 
-static bool own_list_wait(const struct ursa_req *req);
+/*
+ * Waits the kernel does not run on io-wq but parks on their own lists
+ * (futex, waitid): a cancel counts them as removed (1), whether they sit in
+ * a queue or a worker's syscall, as the kernel's per-list removal does.
+ */
+static bool own_list_wait(const struct ursa_req *req)
+{
+	return req->opcode == IORING_OP_FUTEX_WAIT ||
+	       req->opcode == IORING_OP_FUTEX_WAITV ||
+	       req->opcode == IORING_OP_WAITID;
+}
+
+/*
+ * A request a worker is running, cancelled: what the kernel would answer
+ * for where it keeps such a request.  Its own lists (futex, waitid) count
+ * it removed (1); accept/connect, which ursa runs on a worker for blocking
+ * sockets, sit in the kernel's poll table and are removed too (0); anything
+ * else is io-wq work already running (-EALREADY).
+ */
+static int running_cancel_answer(const struct ursa_req *req)
+{
+	if (own_list_wait(req))
+		return 1;
+	if (req->opcode == IORING_OP_ACCEPT || req->opcode == IORING_OP_CONNECT)
+		return 0;
+	return -EALREADY;
+}
 
 /* Take req off a worker queue (1: the caller completes it), or interrupt
  * the worker running it (it completes by itself: 0, or 2 for waits the
@@ -377,29 +403,12 @@ int ursa_iowq_remove(struct ursa_ring *ring, struct ursa_req *req)
 	for (w = wq->workers; w; w = w->next) {
 		if (w->cur == req) {
 			worker_kick(ring, w);
-			/* Where the kernel keeps these it removes them (own
-			 * lists; the poll table for accept/connect ursa runs
-			 * on a worker): removed, as far as the caller's result
-			 * goes. */
-			ret = (own_list_wait(req) || req->opcode == IORING_OP_ACCEPT ||
-			       req->opcode == IORING_OP_CONNECT) ? 2 : 0;
+			ret = running_cancel_answer(req) == -EALREADY ? 0 : 2;
 			break;
 		}
 	}
 	pthread_mutex_unlock(&wq->lock);
 	return ret;
-}
-
-/*
- * Waits the kernel does not run on io-wq but parks on their own lists
- * (futex, waitid): a cancel counts them as removed (1), whether they sit in
- * a queue or a worker's syscall, as the kernel's per-list removal does.
- */
-static bool own_list_wait(const struct ursa_req *req)
-{
-	return req->opcode == IORING_OP_FUTEX_WAIT ||
-	       req->opcode == IORING_OP_FUTEX_WAITV ||
-	       req->opcode == IORING_OP_WAITID;
 }
 
 /*
@@ -434,13 +443,7 @@ int ursa_iowq_cancel_match(struct ursa_ring *ring, struct ursa_cancel_data *cd)
 	}
 	for (w = wq->workers; w; w = w->next) {
 		if (w->cur && ursa_cancel_match(cd, w->cur)) {
-			/* What the kernel would have answered for where it
-			 * keeps such a request: its own lists (1), the poll
-			 * table for accept/connect ursa runs on a worker for
-			 * blocking sockets (0), else io-wq running (-EALREADY). */
-			ret = own_list_wait(w->cur) ? 1 :
-			      (w->cur->opcode == IORING_OP_ACCEPT ||
-			       w->cur->opcode == IORING_OP_CONNECT) ? 0 : -EALREADY;
+			ret = running_cancel_answer(w->cur);
 			atomic_store(&w->cur->cancel, 1);
 			worker_kick(ring, w);
 			pthread_mutex_unlock(&wq->lock);

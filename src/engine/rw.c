@@ -256,8 +256,9 @@ static bool memory_backed(int fd)
  * Driver devices have no polled read hook: -EOPNOTSUPP too.
  */
 /* Can the block device's queue poll for completions (sysfs io_poll; a
- * partition answers through its disk)? */
-static bool queue_can_poll(dev_t dev)
+ * partition answers through its disk)?  Asked once per device: the answer
+ * is cached, so a read on an IOPOLL ring does not open sysfs each time. */
+static bool queue_can_poll_uncached(dev_t dev)
 {
 	char path[96];
 	int fd, n = 0;
@@ -276,6 +277,34 @@ static bool queue_can_poll(dev_t dev)
 		close(fd);
 	}
 	return n == 1 && c == '1';
+}
+
+#define POLL_CACHE	8
+static struct {
+	dev_t	dev;
+	bool	known, can;
+} poll_cache[POLL_CACHE];
+static pthread_mutex_t poll_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static bool queue_can_poll(dev_t dev)
+{
+	unsigned slot = (unsigned)(dev % POLL_CACHE);
+	bool can;
+
+	pthread_mutex_lock(&poll_cache_lock);
+	if (poll_cache[slot].known && poll_cache[slot].dev == dev) {
+		can = poll_cache[slot].can;
+		pthread_mutex_unlock(&poll_cache_lock);
+		return can;
+	}
+	pthread_mutex_unlock(&poll_cache_lock);
+	can = queue_can_poll_uncached(dev);
+	pthread_mutex_lock(&poll_cache_lock);
+	poll_cache[slot].dev = dev;
+	poll_cache[slot].can = can;
+	poll_cache[slot].known = true;
+	pthread_mutex_unlock(&poll_cache_lock);
+	return can;
 }
 
 static int iopoll_file_ok(int fd)
